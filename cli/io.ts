@@ -1,0 +1,50 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** What a command reads and writes, so tests can run commands in-process and capture their output. */
+export interface CommandIO {
+  out(text: string): void;
+  err(text: string): void;
+  stdin(): Readable;
+}
+
+export const defaultIO: CommandIO = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  stdin: () => process.stdin,
+};
+
+/** Bad arguments: the user gets the message and a pointer to `--help`, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function wholeNumber(name: string, text: string | undefined, fallback?: number): number {
+  if (text === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+/** Lines of a file, or of standard input for `-`, with their 0-based line numbers; blank lines are skipped. */
+export async function* readLines(path: string, io: CommandIO): AsyncGenerator<{ index: number; body: string }> {
+  const input = path === '-' ? io.stdin() : createReadStream(path);
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let index = 0;
+  for await (const line of lines) {
+    if (line.trim() !== '') yield { index, body: line };
+    index += 1;
+  }
+}
