@@ -80,16 +80,18 @@ function businessRuleViolation(leg: TradeLeg): Nack | undefined {
 }
 
 function nackForSchemaIssues(issues: readonly z.core.$ZodIssue[]): Nack {
-  const [first, ...others] = issues;
+  const [first] = issues;
   if (!first) return { code: 'INVALID_FIELD', reason: 'body does not match the trade leg format' };
-  const more = others.length > 0 ? ` (and ${others.length} more problem${others.length > 1 ? 's' : ''})` : '';
+  const otherPaths = new Set(issues.map((issue) => joinPath(issue.path)).filter((path) => path !== joinPath(first.path)));
+  const more = otherPaths.size > 0 ? ` (and ${otherPaths.size} more problem${otherPaths.size > 1 ? 's' : ''})` : '';
 
   if (first.code === 'unrecognized_keys') {
     const field = joinPath([...first.path, first.keys[0] ?? '']);
     return { code: 'INVALID_FIELD', field, reason: `unknown field ${field}${more}` };
   }
   const field = joinPath(first.path);
-  if (first.code === 'invalid_type' && first.input === undefined) {
+  // JSON has no undefined, so an issue about an undefined input is about a field that is not there.
+  if (first.input === undefined) {
     return { code: 'MISSING_FIELD', field, reason: `missing field ${field}${more}` };
   }
   const leaf = [...first.path].reverse().find((part): part is string => typeof part === 'string');
@@ -106,6 +108,7 @@ function joinPath(path: readonly PropertyKey[]): string {
 function describe(value: unknown): string {
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (typeof value === 'object') return 'an object';
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;

@@ -56,7 +56,7 @@ const schema = z.strictObject({
   price: z
     .string()
     .regex(DECIMAL_TEXT)
-    .refine((text) => Decimal.parse(text).isPositive()),
+    .refine((text) => DECIMAL_TEXT.test(text) && Decimal.parse(text).isPositive()),
   quantity: positiveInt,
   tradeDate: calendarDate,
   settlementDate: calendarDate,
