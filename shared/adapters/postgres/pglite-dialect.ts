@@ -111,7 +111,6 @@ class PGliteConnection implements DatabaseConnection {
     };
   }
 
-  // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new PGliteDialectError('streaming queries are not supported by the PGlite dialect; page with LIMIT/OFFSET');
   }
