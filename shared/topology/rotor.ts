@@ -1,0 +1,167 @@
+import type { AppName, FunctionSpec, KinesisTrigger, QueueSpec, StateMachineSpec, StreamSpec, TableSpec, Topology } from './schema.ts';
+
+/**
+ * Rotor's manifest. Each app is the same five-stage pipeline (DESIGN §2): an MQ-triggered inbound gateway, then
+ * ingestion, matching, egress and an outbound gateway chained by Kinesis streams, every stage with its own
+ * DynamoDB safe store. Names are fixed so that the two regions' stages, and the twin, agree on them.
+ */
+
+const PREFIX: Record<AppName, string> = { 'trade-matching': 'tm', settlement: 'sm' };
+
+/** Settings every Kinesis-triggered stage shares: ordered per key, partial-batch checkpoints, never expiring. */
+const kinesisTrigger = (stream: string, onFailure: string): KinesisTrigger => ({
+  kind: 'kinesis',
+  stream,
+  startingPosition: 'TRIM_HORIZON',
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  parallelizationFactor: 2,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 10,
+  // A trade is never dropped for being old: records that exhaust their retries go to the on-failure queue,
+  // and reconciliation replays them from the safe stores.
+  maximumRecordAgeInSeconds: -1,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  onFailure,
+});
+
+interface AppPipeline {
+  app: AppName;
+  inboundQueues: string[];
+  partitionKey: StreamSpec['partitionKey'];
+  /** The outbound gateway's destinations, by environment variable. */
+  outboundQueues: Record<string, string>;
+}
+
+function pipeline({ app, inboundQueues, partitionKey, outboundQueues }: AppPipeline) {
+  const p = PREFIX[app];
+  const stages = ['ingestion', 'matching', 'egress', 'outbound-gateway'] as const;
+  const streamOf = (stage: (typeof stages)[number]) => `${p}-${stage === 'outbound-gateway' ? 'outbound' : stage}`;
+  const storeOf = (stage: string) => `${p}-${stage}-store`;
+  const idempotencyTable = `${p}-idempotency`;
+
+  const streams: StreamSpec[] = stages.map((stage) => ({
+    name: streamOf(stage),
+    app,
+    shards: 2,
+    retentionHours: 24,
+    partitionKey,
+  }));
+  const tables: TableSpec[] = [
+    ...['inbound-gateway', ...stages].map(
+      (stage): TableSpec => ({ name: storeOf(stage), app, purpose: 'safe-store', hashKey: 'id', replication: 'async', pointInTimeRecovery: true }),
+    ),
+    { name: idempotencyTable, app, purpose: 'idempotency', hashKey: 'id', ttlAttribute: 'expiration', replication: 'async', pointInTimeRecovery: false },
+  ];
+  const failureQueues: QueueSpec[] = stages.map((stage) => ({
+    name: `${p}-${stage}-failures`,
+    app,
+    service: 'sqs',
+    purpose: `batches the ${stage} stage could not process after its retries, kept for replay`,
+  }));
+
+  const common = (stage: string) => ({
+    name: `${p}-${stage}`,
+    app,
+    handler: `functions/${app}/${stage}.handler`,
+    timeoutSeconds: 30,
+    memorySizeMB: 512,
+  });
+  const inboundGateway: FunctionSpec = {
+    ...common('inbound-gateway'),
+    triggers: inboundQueues.map((queue) => ({ kind: 'mq', queue, batchSize: 100, maximumBatchingWindowInSeconds: 0 })),
+    env: { SAFE_STORE_TABLE: { table: storeOf('inbound-gateway') }, OUT_STREAM: { stream: streamOf('ingestion') } },
+  };
+  const kinesisStages: FunctionSpec[] = stages.map((stage, index) => {
+    const next = stages[index + 1];
+    return {
+      ...common(stage),
+      triggers: [kinesisTrigger(streamOf(stage), `${p}-${stage}-failures`)],
+      env: {
+        SAFE_STORE_TABLE: { table: storeOf(stage) },
+        IDEMPOTENCY_TABLE: { table: idempotencyTable },
+        ...(next ? { OUT_STREAM: { stream: streamOf(next) } } : {}),
+        ...(stage === 'matching' ? { DATABASE: { database: `${p}-db` } } : {}),
+        ...(stage === 'outbound-gateway'
+          ? Object.fromEntries(Object.entries(outboundQueues).map(([variable, queue]) => [variable, { queue }]))
+          : {}),
+      },
+    };
+  });
+  return {
+    streams,
+    tables,
+    failureQueues,
+    database: { name: `${p}-db`, app, engine: 'aurora-postgresql' as const, global: true },
+    functions: [inboundGateway, ...kinesisStages],
+  };
+}
+
+const tradeMatching = pipeline({
+  app: 'trade-matching',
+  inboundQueues: ['tm.trades', 'tm.settlements'],
+  partitionKey: 'match-key',
+  outboundQueues: { RESPONSE_QUEUE: 'tm.responses', SETTLEMENT_QUEUE: 'sm.settlements' },
+});
+const settlement = pipeline({
+  app: 'settlement',
+  inboundQueues: ['sm.settlements'],
+  partitionKey: 'allocation-key',
+  outboundQueues: { SETTLEMENT_RESULT_QUEUE: 'tm.settlements' },
+});
+
+const mqQueues: QueueSpec[] = [
+  { name: 'tm.trades', app: 'trade-matching', service: 'mq', purpose: 'trade legs from investment managers and brokers' },
+  { name: 'tm.settlements', app: 'trade-matching', service: 'mq', purpose: 'settlement results from the settlement app' },
+  { name: 'tm.responses', app: 'trade-matching', service: 'mq', purpose: 'responses and NACKs to the senders' },
+  { name: 'sm.settlements', app: 'settlement', service: 'mq', purpose: 'settlements of matched trades' },
+];
+
+const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'replay', 'report'].map((task) => ({
+  name: `ops-${task}`,
+  handler: `functions/operations/${task}.handler`,
+  timeoutSeconds: 300,
+  memorySizeMB: 1024,
+  triggers: [],
+  env: {},
+}));
+
+const generator: FunctionSpec = {
+  name: 'generator',
+  handler: 'functions/generator.handler',
+  timeoutSeconds: 900,
+  memorySizeMB: 512,
+  triggers: [],
+  env: { OUT_QUEUE: { queue: 'tm.trades' } },
+};
+
+const workflows: StateMachineSpec[] = (['trade-matching', 'settlement'] as const).flatMap((app) =>
+  (
+    [
+      ['rotation', ['ops-drain-check', 'ops-switchover', 'ops-reconcile', 'ops-replay']],
+      ['disaster-recovery', ['ops-switchover', 'ops-reconcile', 'ops-replay', 'ops-report']],
+      ['reconciliation', ['ops-reconcile', 'ops-replay', 'ops-report']],
+    ] as const
+  ).map(([workflow, tasks]) => ({
+    name: `${PREFIX[app]}-${workflow}`,
+    app,
+    definition: `workflows/${workflow}.asl.json`,
+    tasks: [...tasks],
+  })),
+);
+
+export const rotorTopology: Topology = {
+  regions: ['us-east-1', 'us-west-2'],
+  streams: [...tradeMatching.streams, ...settlement.streams],
+  tables: [...tradeMatching.tables, ...settlement.tables],
+  queues: [...mqQueues, ...tradeMatching.failureQueues, ...settlement.failureQueues],
+  databases: [tradeMatching.database, settlement.database],
+  functions: [...tradeMatching.functions, ...settlement.functions, generator, ...operations],
+  stateMachines: workflows,
+  routingControls: [
+    ...(['trade-matching', 'settlement'] as const).flatMap((app) =>
+      (['dns', 'queue', 'app'] as const).map((kind) => ({ name: `${PREFIX[app]}-${kind}`, app, kind })),
+    ),
+    { name: 'generator', kind: 'generator' },
+  ],
+};
