@@ -73,38 +73,42 @@ export function connectStomp(endpoint: StompEndpoint, timeoutMs: number): Promis
   });
 }
 
+type FailureListener = (error: unknown) => void;
+
+// One 'error' listener per connection fans a failure out to every request still waiting for its receipt.
+const waitingForReceipt = new WeakMap<StompClient, Set<FailureListener>>();
+
+function receiptWaiters(client: StompClient): Set<FailureListener> {
+  let waiters = waitingForReceipt.get(client);
+  if (!waiters) {
+    const created = new Set<FailureListener>();
+    client.on('error', (error: Error) => {
+      for (const fail of [...created]) fail(error);
+    });
+    waitingForReceipt.set(client, created);
+    waiters = created;
+  }
+  return waiters;
+}
+
 /**
  * Runs a request that asks the broker for a receipt; resolves when the receipt arrives, rejects when the connection
  * fails first or nothing comes back in time.
  */
-export function awaitReceipt(
-  client: StompClient,
-  doing: string,
-  timeoutMs: number,
-  request: (options: { onReceipt: () => void; onError: (error: Error) => void }) => void,
-): Promise<void> {
+export function awaitReceipt(client: StompClient, doing: string, timeoutMs: number, request: (options: Client.SendOptions) => void): Promise<void> {
+  const waiters = receiptWaiters(client);
   return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const onError = (error: unknown) => {
-      if (settled) return;
-      settled = true;
+    const finish = (error?: unknown) => {
+      if (!waiters.delete(fail)) return;
       clearTimeout(timer);
-      client.removeListener('error', onError);
-      reject(toBrokerError(error, doing));
+      if (error === undefined) resolve();
+      else reject(toBrokerError(error, doing));
     };
-    const timer = setTimeout(() => onError(new Error(`no receipt within ${timeoutMs} ms`)), timeoutMs);
-    client.on('error', onError);
-    request({
-      onReceipt: () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        client.removeListener('error', onError);
-        resolve();
-      },
-      // Errors are taken from the client's 'error' event above; stompit's own hook would listen a second time.
-      onError: () => undefined,
-    });
+    const fail: FailureListener = (error) => finish(error ?? new Error('connection failed'));
+    const timer = setTimeout(() => fail(new Error(`no receipt within ${timeoutMs} ms`)), timeoutMs);
+    waiters.add(fail);
+    // Without onError stompit adds no listener of its own; failures arrive through the shared listener above.
+    request({ onReceipt: () => finish() } as Client.SendOptions);
   });
 }
 
