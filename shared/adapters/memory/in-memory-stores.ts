@@ -18,27 +18,35 @@ export class DuplicateIdError extends Error {
   }
 }
 
+/** Records are frozen on the way in, so handing them out needs no copy and no caller can change the store. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 class InMemoryStatusStore<R extends { id: string; status: S }, S extends string> {
   protected readonly records = new Map<string, R>();
 
   async get(id: string): Promise<R | undefined> {
-    const record = this.records.get(id);
-    return record && structuredClone(record);
+    return this.records.get(id);
   }
 
   async insert(record: R): Promise<void> {
     if (this.records.has(record.id)) throw new DuplicateIdError(record.id);
-    this.records.set(record.id, structuredClone(record));
+    this.records.set(record.id, deepFreeze(record));
   }
 
   async updateStatus(id: string, from: S, to: S): Promise<void> {
     const record = this.records.get(id);
     if (record?.status !== from) throw new StaleStatusError(id, from, record?.status);
-    record.status = to;
+    this.records.set(id, deepFreeze({ ...record, status: to }));
   }
 
   all(): R[] {
-    return [...this.records.values()].map((record) => structuredClone(record));
+    return [...this.records.values()];
   }
 }
 
@@ -49,7 +57,7 @@ export class InMemoryTradeRepository
   /** Writes a whole record back (settlement roll-up changes allocations and status together). */
   async replace(record: TradeRecord): Promise<void> {
     if (!this.records.has(record.id)) throw new StaleStatusError(record.id, 'present', undefined);
-    this.records.set(record.id, structuredClone(record));
+    this.records.set(record.id, deepFreeze(record));
   }
 }
 
