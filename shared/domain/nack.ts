@@ -23,3 +23,22 @@ export const Nack = z.strictObject({
   tradeId: z.string().optional(),
 });
 export type Nack = z.infer<typeof Nack>;
+
+/** A second message under a stored id: nothing to do when it says the same, a CONFLICTING_DUPLICATE when not. */
+export function repeatedId<R extends { status: string }>(
+  what: 'trade' | 'settlement',
+  id: string,
+  tradeId: string,
+  existing: R,
+  sameContent: boolean,
+): { kind: 'duplicate'; existing: R } | { kind: 'conflict'; nack: Nack } {
+  if (sameContent) return { kind: 'duplicate', existing };
+  return {
+    kind: 'conflict',
+    nack: {
+      code: 'CONFLICTING_DUPLICATE',
+      tradeId,
+      reason: `${what} ${id} was already received with different content; the first version stands (${existing.status})`,
+    },
+  };
+}

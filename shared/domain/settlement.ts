@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Decimal } from './decimal.ts';
-import type { Nack } from './nack.ts';
+import { type Nack, repeatedId } from './nack.ts';
 import type { SettlementStatus } from './status.ts';
 import { TradeLeg } from './trade-leg.ts';
 import type { TradeRecord } from './trade-matching.ts';
@@ -87,15 +87,7 @@ export function decidePairing(
 ): PairingDecision {
   const id = Settlement.id(settlement);
   if (existing) {
-    if (Settlement.sameContent(existing.settlement, settlement)) return { kind: 'duplicate', existing };
-    return {
-      kind: 'conflict',
-      nack: {
-        code: 'CONFLICTING_DUPLICATE',
-        tradeId: TradeLeg.id(settlement),
-        reason: `settlement ${id} was already received with different content; the first version stands (${existing.status})`,
-      },
-    };
+    return repeatedId('settlement', id, TradeLeg.id(settlement), existing, Settlement.sameContent(existing.settlement, settlement));
   }
   const counterpart = counterpartCandidate?.status === 'UNMATCHED' ? counterpartCandidate : undefined;
   if (!counterpart) return { kind: 'unmatched', record: { id, settlement, status: 'UNMATCHED' } };

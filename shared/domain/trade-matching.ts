@@ -1,4 +1,4 @@
-import type { Nack } from './nack.ts';
+import { type Nack, repeatedId } from './nack.ts';
 import type { AllocationStatus, TradeStatus } from './status.ts';
 import { TradeLeg } from './trade-leg.ts';
 
@@ -49,17 +49,7 @@ export function decideMatch(
   counterpartCandidate: TradeRecord | undefined,
 ): MatchDecision {
   const id = TradeLeg.id(leg);
-  if (existing) {
-    if (TradeLeg.sameContent(existing.leg, leg)) return { kind: 'duplicate', existing };
-    return {
-      kind: 'conflict',
-      nack: {
-        code: 'CONFLICTING_DUPLICATE',
-        tradeId: id,
-        reason: `trade ${id} was already received with different content; the first version stands (${existing.status})`,
-      },
-    };
-  }
+  if (existing) return repeatedId('trade', id, id, existing, TradeLeg.sameContent(existing.leg, leg));
   const counterpart =
     counterpartCandidate &&
     counterpartCandidate.status === 'UNMATCHED' &&
