@@ -158,10 +158,11 @@ export const rotorTopology: Topology = {
   databases: [tradeMatching.database, settlement.database],
   functions: [...tradeMatching.functions, ...settlement.functions, generator, ...operations],
   stateMachines: workflows,
+  // Named as operators know them from the reference runbooks: `<app>-<kind>`, one per region (`-<region>` appended).
   routingControls: [
     ...(['trade-matching', 'settlement'] as const).flatMap((app) =>
-      (['dns', 'queue', 'app'] as const).map((kind) => ({ name: `${PREFIX[app]}-${kind}`, app, kind })),
+      (['dns', 'queue', 'app'] as const).map((kind) => ({ name: `${app}-${kind}`, app, kind })),
     ),
-    { name: 'generator', kind: 'generator' },
+    { name: 'trade-matching-generator', app: 'trade-matching', kind: 'generator' },
   ],
 };

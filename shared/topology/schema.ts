@@ -115,7 +115,7 @@ export const StateMachineSpec = z.strictObject({
 export type StateMachineSpec = z.infer<typeof StateMachineSpec>;
 
 export const RoutingControlSpec = z.strictObject({
-  /** `<app>-<kind>` or `generator`; one control of that name per region. */
+  /** `<app>-<kind>`; the dns, queue and app controls exist once per region (`<app>-<kind>-<region>`), the generator once. */
   name: resourceName,
   app: AppName.optional(),
   /** dns: clients reach the region's brokers; queue: gateways consume; app: stages process; generator: load. */

@@ -74,7 +74,8 @@ describe('the topology manifest', () => {
   it('declares dns, queue and app routing controls per app, and the generator control', () => {
     // Assess
     expect(topology.routingControls.map((c) => c.name).sort()).toEqual([
-      'generator', 'sm-app', 'sm-dns', 'sm-queue', 'tm-app', 'tm-dns', 'tm-queue',
+      'settlement-app', 'settlement-dns', 'settlement-queue',
+      'trade-matching-app', 'trade-matching-dns', 'trade-matching-generator', 'trade-matching-queue',
     ]);
   });
 

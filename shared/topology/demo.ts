@@ -1,0 +1,60 @@
+import type { FunctionSpec, KinesisTrigger, Topology } from './schema.ts';
+
+/**
+ * The demo chain: the smallest topology that exercises every moving part of a region — two streams, two
+ * Kinesis-triggered functions with partial-batch retries, a table written idempotently, an on-failure queue.
+ * `demo-in` → demo-relay → `demo-out` → demo-recorder → `demo-results`. Records carry `key` and `seq`; the
+ * recorder checks that each key's seqs arrive in order and that no record takes effect twice.
+ */
+
+const FAILURE_QUEUE = 'demo-failures';
+
+const trigger = (stream: string, overrides: Partial<KinesisTrigger> = {}): KinesisTrigger => ({
+  kind: 'kinesis',
+  stream,
+  startingPosition: 'TRIM_HORIZON',
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  parallelizationFactor: 2,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 10,
+  maximumRecordAgeInSeconds: -1,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  onFailure: FAILURE_QUEUE,
+  ...overrides,
+});
+
+const relay: FunctionSpec = {
+  name: 'demo-relay',
+  handler: 'functions/demo/relay.handler',
+  timeoutSeconds: 30,
+  memorySizeMB: 256,
+  triggers: [trigger('demo-in')],
+  env: { OUT_STREAM: { stream: 'demo-out' }, RESULTS_TABLE: { table: 'demo-results' } },
+};
+
+const recorder: FunctionSpec = {
+  name: 'demo-recorder',
+  handler: 'functions/demo/recorder.handler',
+  timeoutSeconds: 30,
+  memorySizeMB: 256,
+  triggers: [trigger('demo-out')],
+  env: { RESULTS_TABLE: { table: 'demo-results' } },
+};
+
+export const demoTopology: Topology = {
+  regions: ['us-east-1', 'us-west-2'],
+  streams: [
+    { name: 'demo-in', shards: 2, retentionHours: 24, partitionKey: 'record-key' },
+    { name: 'demo-out', shards: 2, retentionHours: 24, partitionKey: 'record-key' },
+  ],
+  tables: [
+    // One table keyed by (pk, sk): results `result#<seq>`, the per-key `progress` item and first-delivery flags.
+    { name: 'demo-results', purpose: 'results', hashKey: 'pk', rangeKey: 'sk', replication: 'async', pointInTimeRecovery: false },
+  ],
+  queues: [{ name: FAILURE_QUEUE, service: 'sqs', purpose: 'demo batches that exhausted their retries' }],
+  databases: [],
+  functions: [relay, recorder],
+  stateMachines: [],
+  routingControls: [],
+};
