@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { DEFAULT_MIX, generateRun, type PairMix } from '#domain/generator.ts';
 import { type CommandIO, parseOptions, UsageError, wholeNumber } from '../io.ts';
@@ -48,6 +49,8 @@ export async function runGenerate(args: string[], io: CommandIO): Promise<number
   if (truthPath === options.out) throw new UsageError('--truth must differ from --out');
 
   const run = generateRun({ pairs, seed, mix });
+  await mkdir(dirname(options.out), { recursive: true });
+  await mkdir(dirname(truthPath), { recursive: true });
   const file = createWriteStream(options.out);
   for (const { leg } of run.legs) {
     if (!file.write(`${JSON.stringify(leg)}\n`)) await once(file, 'drain');

@@ -151,6 +151,19 @@ describe('the rotor command after npm ci', () => {
     expect(result.ledger.balanced).toBe(true);
   });
 
+  it('creates the folders it writes into', async () => {
+    // Prepare
+    const legs = join(workDir, 'nested', 'run-1', 'legs.jsonl');
+
+    // Act
+    const code = await main(['generate', '--pairs', '2', '--out', legs], capturedIO());
+
+    // Assess
+    expect(code).toBe(0);
+    expect((await readFile(legs, 'utf8')).trim().split('\n')).toHaveLength(4);
+    expect(JSON.parse(await readFile(join(workDir, 'nested', 'run-1', 'legs.truth.json'), 'utf8')).pairs).toBe(2);
+  });
+
   it('writes the same file for the same seed', async () => {
     // Prepare
     const first = join(workDir, 'a.jsonl');
