@@ -15,6 +15,10 @@ export type LambdaHandler<TEvent = any, TResult = any> = (event: TEvent, context
 /** The account id every twin ARN carries. */
 export const TWIN_ACCOUNT_ID = '000000000000';
 
+// Numbers each function object's handler-module instance: two regions in one process (or a region restarted in
+// the same process) run functions of the same name whose module-level clients must see their own environment.
+let executionEnvironments = 0;
+
 export interface LambdaFunctionDefinition {
   functionName: string;
   /** The handler itself, or an AWS handler string such as `functions/trade-matching/ingestion.handler`. */
@@ -76,6 +80,7 @@ export class LocalLambdaFunction<TEvent = unknown, TResult = unknown> {
   private readonly handlerSource: LambdaHandler<TEvent, TResult> | string;
   private readonly codeRoot: string;
   private loadingHandler: Promise<LambdaHandler<TEvent, TResult>> | undefined;
+  private readonly moduleInstanceKey: string;
 
   constructor(definition: LambdaFunctionDefinition) {
     validate(definition);
@@ -89,6 +94,8 @@ export class LocalLambdaFunction<TEvent = unknown, TResult = unknown> {
     this.logStreamName = newLogStreamName();
     this.handlerSource = definition.handler;
     this.codeRoot = definition.codeRoot ?? process.cwd();
+    executionEnvironments += 1;
+    this.moduleInstanceKey = `${definition.region}/${definition.functionName}/${executionEnvironments}`;
     this.environment = {
       ...definition.environment,
       AWS_REGION: definition.region,
@@ -113,7 +120,7 @@ export class LocalLambdaFunction<TEvent = unknown, TResult = unknown> {
   private handler(): Promise<LambdaHandler<TEvent, TResult>> {
     const source = this.handlerSource;
     if (typeof source === 'function') return Promise.resolve(source);
-    this.loadingHandler ??= this.runInEnvironment(() => loadHandler(source, this.codeRoot, this.functionName)).catch((error: unknown) => {
+    this.loadingHandler ??= this.runInEnvironment(() => loadHandler(source, this.codeRoot, this.moduleInstanceKey)).catch((error: unknown) => {
       this.loadingHandler = undefined;
       throw error;
     });

@@ -1,0 +1,25 @@
+/** The command line or the options given to `startRegion` cannot describe a region. */
+export class RegionConfigurationError extends Error {
+  override readonly name = 'RegionConfigurationError';
+}
+
+/** A component of the region (an emulator, the broker, a database, a mapping) failed to come up. */
+export class RegionStartError extends Error {
+  override readonly name = 'RegionStartError';
+  constructor(
+    readonly component: string,
+    cause: unknown,
+  ) {
+    super(`region component ${component} failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A stream or table of the manifest did not become usable in the emulator. */
+export class ProvisioningError extends Error {
+  override readonly name = 'ProvisioningError';
+}
+
+/** A `{database: …}` connection string the twin does not understand. */
+export class DatabaseConnectionStringError extends Error {
+  override readonly name = 'DatabaseConnectionStringError';
+}

@@ -1,0 +1,230 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisEventSourceMapping, KinesisMappingMetrics } from '#local/event-sources/kinesis-mapping.ts';
+import type { MqEventSourceMapping, MqMappingMetrics } from '#local/event-sources/mq-mapping.ts';
+import { startStompBroker } from '#local/mq/stomp-broker.ts';
+import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
+import type { Topology } from '#shared/topology/schema.ts';
+import { closeSharedDatabases, openDatabaseFromConnectionString, pgliteConnectionString } from '#local/region/database-registry.ts';
+import { startDynamoDbEmulator, startKinesisEmulator } from '#local/region/emulators.ts';
+import { RegionConfigurationError, RegionStartError } from '#local/region/errors.ts';
+import { ensureStream, ensureTable } from '#local/region/provisioning.ts';
+import { createEventSourceMappings, createRegionFunctions, type SkippedFunction } from '#local/region/region-functions.ts';
+import { regionLogger } from '#local/region/region-log.ts';
+import { startStatusServer } from '#local/region/status-server.ts';
+import { resolveTopology, type TopologyChoice } from '#local/region/topologies.ts';
+
+/**
+ * One region of the twin in one process: Kinesis (kinesalite), DynamoDB (dynalite) and the MQ broker on disk
+ * under the data directory, PostgreSQL (PGlite on disk or a given URL), the manifest's functions and their
+ * event-source mappings. Everything listens on 127.0.0.1.
+ */
+
+const REPOSITORY_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RegionOptions {
+  /** A region of the manifest, e.g. `us-east-1`. */
+  readonly region: string;
+  /** Where the region's state lives; restarting on it brings every record, item, message and checkpoint back. */
+  readonly dataDir: string;
+  /** `rotor` (default), `demo`, or a manifest. */
+  readonly topology?: TopologyChoice;
+  /** A PostgreSQL URL used for every manifest database instead of PGlite. */
+  readonly postgresUrl?: string;
+  /** `stomp://host:port` of an ActiveMQ to use instead of the embedded broker. */
+  readonly activemqUrl?: string;
+  /** Fixed ports; 0 or omitted picks free ones. */
+  readonly ports?: { kinesis?: number; dynamodb?: number; broker?: number; status?: number };
+  /** Where handler strings are resolved; default: the repository root. */
+  readonly codeRoot?: string;
+  /** Pause of a caught-up shard poller (AWS polls about once a second). */
+  readonly pollIntervalMs?: number;
+  /** Backoff between retries of a failed batch (doubling from `initialMs` up to `maxMs`). */
+  readonly retryBackoff?: { initialMs: number; maxMs: number };
+}
+
+export interface RegionEndpointReport {
+  readonly kinesis: string;
+  readonly dynamodb: string;
+  readonly broker: string;
+  readonly status: string;
+  /** Manifest database name → where it lives (password redacted). */
+  readonly databases: Record<string, string>;
+}
+
+export interface RegionReadyReport {
+  readonly region: string;
+  readonly dataDir: string;
+  readonly pid: number;
+  readonly endpoints: RegionEndpointReport;
+  readonly brokerKind: 'embedded' | 'activemq';
+  /** Batches that exhausted their retries go to a durable broker queue named after the manifest's `sqs` queue. */
+  readonly onFailure: 'broker-queue';
+  readonly functions: string[];
+  readonly skippedFunctions: SkippedFunction[];
+  /** Mapping ids, `<stream>--<function>` and `<queue>--<function>`. */
+  readonly mappings: string[];
+  readonly startupMs: { total: number } & Record<string, number>;
+  readonly rssMB: number;
+}
+
+export interface RegionStatus extends RegionReadyReport {
+  readonly uptimeMs: number;
+  readonly mappingMetrics: KinesisMappingMetrics[];
+  readonly mqMappingMetrics: MqMappingMetrics[];
+}
+
+export interface RunningRegion {
+  readonly report: RegionReadyReport;
+  readonly mappings: readonly KinesisEventSourceMapping[];
+  readonly mqMappings: readonly MqEventSourceMapping[];
+  status(): Promise<RegionStatus>;
+  /** Stops mappings (letting in-flight batches finish and checkpoint), then servers, then databases. */
+  stop(): Promise<void>;
+}
+
+// Above the MQ mappings' own limit (6, ActiveMQ's default), so the mapping, not the broker, dead-letters poison.
+const BROKER_MAX_DELIVERIES = 10;
+
+const rssMB = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
+
+export async function startRegion(options: RegionOptions): Promise<RunningRegion> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const log = regionLogger(options.region);
+  const topology: Topology = resolveTopology(options.topology ?? 'rotor');
+  if (!topology.regions.includes(options.region)) {
+    throw new RegionConfigurationError(`region ${options.region} is not in the manifest (${topology.regions.join(', ')})`);
+  }
+  const dataDir = path.resolve(options.dataDir);
+  const startedAt = performance.now();
+  const startupMs: Record<string, number> = {};
+  const timed = async <T>(component: string, work: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await work();
+    } catch (error) {
+      throw error instanceof RegionStartError ? error : new RegionStartError(component, error);
+    } finally {
+      startupMs[component] = Math.round(performance.now() - began);
+    }
+  };
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => log.error('stopping a component failed', { error: String(error) }));
+  };
+
+  try {
+    // PGlite takes seconds to start, so databases open alongside everything else and only when the manifest has any.
+    const databaseConnectionStrings = new Map<string, string>(
+      topology.databases.map((database) => [
+        database.name,
+        options.postgresUrl ?? pgliteConnectionString(path.join(dataDir, 'databases', database.name)),
+      ]),
+    );
+    const databasesOpened = Promise.all(
+      [...databaseConnectionStrings].map(([name, connectionString]) =>
+        timed(`database:${name}`, async () => [name, (await openDatabaseFromConnectionString(connectionString)).location] as const),
+      ),
+    );
+    // Awaited below; until then a failed open must not count as an unhandled rejection (it would kill the process).
+    databasesOpened.catch(() => undefined);
+    cleanups.push(async () => {
+      await databasesOpened.catch(() => undefined);
+      await closeSharedDatabases(dataDir);
+    });
+
+    const [kinesisEmulator, dynamodbEmulator, broker] = await Promise.all([
+      timed('kinesis', () => startKinesisEmulator({ path: path.join(dataDir, 'kinesis'), port: options.ports?.kinesis ?? 0 })).then((started) => {
+        cleanups.push(() => started.close());
+        return started;
+      }),
+      timed('dynamodb', () => startDynamoDbEmulator({ path: path.join(dataDir, 'dynamodb'), port: options.ports?.dynamodb ?? 0 })).then((started) => {
+        cleanups.push(() => started.close());
+        return started;
+      }),
+      timed('broker', async () => {
+        if (options.activemqUrl) return { url: options.activemqUrl, kind: 'activemq' as const };
+        const started = await startStompBroker({
+          dataDir: path.join(dataDir, 'mq'),
+          port: options.ports?.broker ?? 0,
+          maxDeliveries: BROKER_MAX_DELIVERIES,
+          onFailure: (error) => log.error('embedded broker storage failure', { error: String(error) }),
+        });
+        cleanups.push(() => started.close());
+        return { url: started.url, kind: 'embedded' as const };
+      }),
+    ]);
+
+    const sdkConfig = { region: options.region, credentials: { accessKeyId: 'AKIDROTORTWIN', secretAccessKey: 'rotor-twin-secret' } };
+    const kinesis = new KinesisClient({ ...sdkConfig, endpoint: kinesisEmulator.endpoint, requestHandler: new NodeHttpHandler() });
+    const dynamodb = new DynamoDBClient({ ...sdkConfig, endpoint: dynamodbEmulator.endpoint });
+    cleanups.push(async () => {
+      kinesis.destroy();
+      dynamodb.destroy();
+    });
+    await Promise.all([
+      timed('streams', () => Promise.all(topology.streams.map((stream) => ensureStream(kinesis, stream)))),
+      timed('tables', () => Promise.all(topology.tables.map((table) => ensureTable(dynamodb, table)))),
+    ]);
+    const databaseLocations = Object.fromEntries(await databasesOpened);
+
+    const endpoints = { region: options.region, kinesis: kinesisEmulator.endpoint, dynamodb: dynamodbEmulator.endpoint, broker: broker.url };
+    const { functions, skipped } = await timed('functions', () =>
+      createRegionFunctions({ topology, region: options.region, codeRoot: options.codeRoot ?? REPOSITORY_ROOT, endpoints, databaseConnectionStrings }),
+    );
+    const brokerClient = new StompMessageBroker({ url: broker.url, maxDeliveries: BROKER_MAX_DELIVERIES });
+    cleanups.push(() => brokerClient.close());
+    const { kinesis: mappings, mq: mqMappings } = createEventSourceMappings({
+      topology, functions, kinesis, dataDir, broker: brokerClient, pollIntervalMs: options.pollIntervalMs, retryBackoff: options.retryBackoff,
+    });
+    const allMappings = [...mappings, ...mqMappings];
+    cleanups.push(() => Promise.all(allMappings.map((mapping) => mapping.stop())));
+    await timed('mappings', async () => {
+      // Every start settles before a failure is reported, so the cleanup never meets a mapping still starting.
+      const started = await Promise.allSettled(allMappings.map((mapping) => mapping.start()));
+      const failed = started.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+
+    let report: RegionReadyReport | undefined;
+    const status = async (): Promise<RegionStatus> => ({
+      ...(report as RegionReadyReport),
+      rssMB: rssMB(),
+      uptimeMs: Math.round(performance.now() - startedAt),
+      mappingMetrics: mappings.map((mapping) => mapping.metrics()),
+      mqMappingMetrics: await Promise.all(mqMappings.map((mapping) => mapping.metrics())),
+    });
+    const statusServer = await timed('status', () => startStatusServer(options.ports?.status ?? 0, status));
+    cleanups.push(() => statusServer.close());
+
+    report = {
+      region: options.region,
+      dataDir,
+      pid: process.pid,
+      endpoints: { kinesis: kinesisEmulator.endpoint, dynamodb: dynamodbEmulator.endpoint, broker: broker.url, status: statusServer.url, databases: databaseLocations },
+      brokerKind: broker.kind,
+      onFailure: 'broker-queue',
+      functions: [...functions.keys()],
+      skippedFunctions: skipped,
+      mappings: allMappings.map((mapping) => mapping.mappingId),
+      startupMs: { total: Math.round(performance.now() - startedAt), ...startupMs },
+      rssMB: rssMB(),
+    };
+    const readyReport = report;
+    let stopping: Promise<void> | undefined;
+    return {
+      report: readyReport,
+      mappings,
+      mqMappings,
+      status,
+      stop: () => (stopping ??= cleanUp().then(() => log.info('region stopped'))),
+    };
+  } catch (error) {
+    log.error('region failed to start', { error: String(error) });
+    await cleanUp();
+    throw error;
+  }
+}
