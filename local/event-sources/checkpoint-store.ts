@@ -1,5 +1,5 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileDurably } from '#local/support/durable-file.ts';
+import { readFile } from 'node:fs/promises';
 import { CheckpointCorruptError } from '#local/event-sources/errors.ts';
 
 /** Where a shard's processing resumes. */
@@ -69,24 +69,7 @@ export class CheckpointStore {
   private async flushIfDirty(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    const directory = path.dirname(this.filePath);
-    await mkdir(directory, { recursive: true });
-    const temporary = `${this.filePath}.${process.pid}.tmp`;
     const body: CheckpointFile = { version: 1, shards: this.shards };
-    const file = await open(temporary, 'w');
-    try {
-      await file.writeFile(JSON.stringify(body, null, 2));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, this.filePath);
-    // The rename is only durable once the directory entry is.
-    const dir = await open(directory, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileDurably(this.filePath, JSON.stringify(body, null, 2));
   }
 }

@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { writeFileDurably } from '#local/support/durable-file.ts';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecutionHistoryCorruptError } from '#local/stepfunctions/errors.ts';
 import type { ExecutionRecord } from '#local/stepfunctions/execution.ts';
@@ -77,10 +78,7 @@ export class ExecutionStore {
     const write = previous
       .catch(() => undefined)
       .then(async () => {
-        const path = join(this.directory, `${record.name}.json`);
-        const temporary = `${path}.${process.pid}.tmp`;
-        await writeFile(temporary, text);
-        await rename(temporary, path);
+        await writeFileDurably(join(this.directory, `${record.name}.json`), text);
       });
     this.#writes.set(record.name, write);
     try {

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { writeFileDurably } from '#local/support/durable-file.ts';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RoutingControlState } from '#shared/ports/routing-controls.ts';
 import type { RoutingControlDefinition } from './cluster-configuration.ts';
@@ -20,7 +21,6 @@ interface StateFile {
 
 export class RoutingControlStateStore {
   private states: Map<string, RoutingControlState>;
-  private writes = 0;
 
   private constructor(
     private readonly file: string,
@@ -59,15 +59,7 @@ export class RoutingControlStateStore {
       updatedAt: new Date().toISOString(),
       controls: Object.fromEntries(this.definitions.map((control) => [control.name, { arn: control.arn, state: states.get(control.arn) ?? control.initialState }])),
     };
-    const temporary = `${this.file}.${process.pid}.${++this.writes}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(`${JSON.stringify(content, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, this.file);
+    await writeFileDurably(this.file, `${JSON.stringify(content, null, 2)}\n`);
   }
 }
 

@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { writeFileDurably } from '#local/support/durable-file.ts';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ReplicationClosedError, ReplicationLogCorruptError } from '#local/global/dynamo-replication/errors.ts';
 import type { ItemChange, UnsequencedChange } from '#local/global/dynamo-replication/item-change.ts';
 
@@ -120,7 +121,7 @@ export class ReplicationLog {
 
   private writePositions(): Promise<void> {
     const snapshot: PositionsFile = { version: 1, shippedThrough: { ...this.shippedThrough } };
-    const write = this.positionsWriting.then(() => writeAtomically(this.positionsPath, JSON.stringify(snapshot)));
+    const write = this.positionsWriting.then(() => writeFileDurably(this.positionsPath, JSON.stringify(snapshot)));
     this.positionsWriting = write.catch(() => undefined);
     return write;
   }
@@ -151,7 +152,7 @@ export class ReplicationLog {
   private compact(): Promise<void> {
     const run = this.writing.then(async () => {
       this.dropShippedEntries();
-      await writeAtomically(this.logPath, this.entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+      await writeFileDurably(this.logPath, this.entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
       await this.handle.close();
       this.handle = await open(this.logPath, 'a');
       this.droppedSinceCompaction = 0;
@@ -161,24 +162,6 @@ export class ReplicationLog {
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, 'w');
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  // The rename is only durable once the directory entry is.
-  const directory = await open(dirname(path), 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
-}
 
 async function readEntries(path: string): Promise<ItemChange[]> {
   let text: string;

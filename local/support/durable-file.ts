@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Replaces a file so that, after a crash at any instant, it holds either the old content or the new, never a mix:
+ * write beside it, fsync, rename over it, then fsync the directory, because the rename is only durable once the
+ * directory entry is. Every piece of twin state that must survive SIGKILL is written through here.
+ */
+export async function writeFileDurably(path: string, text: string): Promise<void> {
+  const directory = dirname(path);
+  await mkdir(directory, { recursive: true });
+  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const file = await open(temporary, 'w');
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  const entry = await open(directory, 'r');
+  try {
+    await entry.sync();
+  } finally {
+    await entry.close();
+  }
+}
