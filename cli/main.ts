@@ -12,6 +12,19 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   simulate: { summary: 'run the trade matching and settlement rules over a file of trade legs, offline', run: runSimulate },
   generate: { summary: 'generate trade legs and their ground truth (offline: --out FILE)', run: runGenerate },
+  // The twin's commands load the controller and the AWS SDK only when used, so the offline commands start fast.
+  up: {
+    summary: 'start the two-region twin and its global layer; Ctrl-C stops it',
+    run: async (args, io) => (await import('./commands/up.ts')).runUp(args, io),
+  },
+  status: {
+    summary: 'regions, routing controls and replication lag of the running twin',
+    run: async (args, io) => (await import('./commands/status.ts')).runStatus(args, io),
+  },
+  region: {
+    summary: 'stop, kill or start one region of the running twin (outage drills)',
+    run: async (args, io) => (await import('./commands/region.ts')).runRegion(args, io),
+  },
 };
 
 const USAGE = `rotor — resilient trade matching and settlement

@@ -19,7 +19,7 @@ Options:
   --truth FILE     where to write the ground truth (default: FILE with .jsonl replaced by .truth.json)
   -h, --help       show this help
 
-Sending to a running twin (without --out) needs the twin of \`rotor up\`, which this build does not have yet.
+Sending to a running twin (without --out) arrives with the pipeline functions; today generate works offline only.
 
 Example:
   rotor generate --pairs 1000 --seed 1 --out legs.jsonl && rotor simulate --in legs.jsonl --truth legs.truth.json
@@ -43,7 +43,7 @@ export async function runGenerate(args: string[], io: CommandIO): Promise<number
   if (seed > 0xffffffff) throw new UsageError('--seed must be at most 4294967295');
   const mix = options.mix ? parseMix(options.mix) : DEFAULT_MIX;
   if (!options.out) {
-    throw new UsageError('--out FILE is required: sending to a live region needs the twin (rotor up), not available in this build');
+    throw new UsageError('--out FILE is required: sending legs to the running twin arrives with the pipeline functions');
   }
   const truthPath = options.truth ?? defaultTruthPath(options.out);
   if (truthPath === options.out) throw new UsageError('--truth must differ from --out');

@@ -1,9 +1,9 @@
 /**
  * Runs one region of the twin as its own process:
  *   node --import tsx local/region/main.ts --region us-east-1 --data-dir .rotor/us-east-1
- *        [--topology rotor|demo] [--postgres-url URL] [--activemq-url stomp://host:port]
+ *        [--topology rotor|demo|aurora] [--postgres-url URL] [--activemq-url stomp://host:port]
  *        [--kinesis-port N] [--dynamodb-port N] [--broker-port N] [--status-port N]
- *        [--poll-interval-ms N] [--retry-backoff-ms INITIAL:MAX]
+ *        [--poll-interval-ms N] [--retry-backoff-ms INITIAL:MAX] [--dynamodb-endpoint-for-functions URL]
  * Prints one JSON line (region, endpoints, start-up time per component, RSS) on stdout once every mapping runs;
  * logs go to stderr. SIGTERM / SIGINT stop it cleanly and exit 0; a second signal exits at once.
  */
@@ -16,8 +16,9 @@ import { isTopologyName } from '#local/region/topologies.ts';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const USAGE =
-  'usage: main.ts --region REGION --data-dir DIR [--topology rotor|demo] [--postgres-url URL] [--activemq-url stomp://HOST:PORT]' +
-  ' [--kinesis-port N] [--dynamodb-port N] [--broker-port N] [--status-port N] [--poll-interval-ms N] [--retry-backoff-ms INITIAL:MAX]';
+  'usage: main.ts --region REGION --data-dir DIR [--topology rotor|demo|aurora] [--postgres-url URL] [--activemq-url stomp://HOST:PORT]' +
+  ' [--kinesis-port N] [--dynamodb-port N] [--broker-port N] [--status-port N] [--poll-interval-ms N] [--retry-backoff-ms INITIAL:MAX]' +
+  ' [--dynamodb-endpoint-for-functions URL]';
 
 function port(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -38,6 +39,11 @@ function retryBackoff(value: string | undefined): RegionOptions['retryBackoff'] 
   return { initialMs: milliseconds(initial, '--retry-backoff-ms'), maxMs: milliseconds(max, '--retry-backoff-ms') };
 }
 
+function endpointUrl(value: string): string {
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(value)) throw new RegionConfigurationError(`--dynamodb-endpoint-for-functions must be an http(s) URL, got ${value}`);
+  return value;
+}
+
 function parseOptions(argv: string[]): RegionOptions {
   const { values } = parseArgs({
     args: argv,
@@ -53,10 +59,11 @@ function parseOptions(argv: string[]): RegionOptions {
       'status-port': { type: 'string' },
       'poll-interval-ms': { type: 'string' },
       'retry-backoff-ms': { type: 'string' },
+      'dynamodb-endpoint-for-functions': { type: 'string' },
     },
   });
   if (!values.region || !values['data-dir']) throw new RegionConfigurationError('--region and --data-dir are required');
-  if (!isTopologyName(values.topology)) throw new RegionConfigurationError(`--topology must be rotor or demo, got ${values.topology}`);
+  if (!isTopologyName(values.topology)) throw new RegionConfigurationError(`--topology must be rotor, demo or aurora, got ${values.topology}`);
   return {
     region: values.region,
     dataDir: values['data-dir'],
@@ -65,6 +72,7 @@ function parseOptions(argv: string[]): RegionOptions {
     ...(values['activemq-url'] ? { activemqUrl: values['activemq-url'] } : {}),
     ...(values['poll-interval-ms'] ? { pollIntervalMs: milliseconds(values['poll-interval-ms'], '--poll-interval-ms') } : {}),
     ...(values['retry-backoff-ms'] ? { retryBackoff: retryBackoff(values['retry-backoff-ms']) } : {}),
+    ...(values['dynamodb-endpoint-for-functions'] ? { dynamodbEndpointForFunctions: endpointUrl(values['dynamodb-endpoint-for-functions']) } : {}),
     ports: {
       kinesis: port(values['kinesis-port'], '--kinesis-port'),
       dynamodb: port(values['dynamodb-port'], '--dynamodb-port'),

@@ -14,6 +14,7 @@ import { RegionConfigurationError, RegionStartError } from '#local/region/errors
 import { ensureStream, ensureTable } from '#local/region/provisioning.ts';
 import { createEventSourceMappings, createRegionFunctions, type SkippedFunction } from '#local/region/region-functions.ts';
 import { regionLogger } from '#local/region/region-log.ts';
+import type { AuroraAgent } from '#local/region/aurora-agent.ts';
 import { startStatusServer } from '#local/region/status-server.ts';
 import { resolveTopology, type TopologyChoice } from '#local/region/topologies.ts';
 
@@ -38,6 +39,11 @@ export interface RegionOptions {
   readonly activemqUrl?: string;
   /** Fixed ports; 0 or omitted picks free ones. */
   readonly ports?: { kinesis?: number; dynamodb?: number; broker?: number; status?: number };
+  /**
+   * The DynamoDB endpoint handed to the region's functions instead of its own dynalite: in the two-region twin,
+   * the region's replicating endpoint (global tables), so every handler write is replicated.
+   */
+  readonly dynamodbEndpointForFunctions?: string;
   /** Where handler strings are resolved; default: the repository root. */
   readonly codeRoot?: string;
   /** Pause of a caught-up shard poller (AWS polls about once a second). */
@@ -49,10 +55,14 @@ export interface RegionOptions {
 export interface RegionEndpointReport {
   readonly kinesis: string;
   readonly dynamodb: string;
+  /** What the functions use as their DynamoDB endpoint: `dynamodb`, or the replicating endpoint in front of it. */
+  readonly dynamodbForFunctions: string;
   readonly broker: string;
   readonly status: string;
   /** Manifest database name → where it lives (password redacted). */
   readonly databases: Record<string, string>;
+  /** The Aurora replication agent (`aurora-agent.ts`) the global layer ships through; only with databases. */
+  readonly aurora?: string;
 }
 
 export interface RegionReadyReport {
@@ -170,8 +180,16 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       timed('tables', () => Promise.all(topology.tables.map((table) => ensureTable(dynamodb, table)))),
     ]);
     const databaseLocations = Object.fromEntries(await databasesOpened);
+    // Before any function runs: a database that already replicates opens fenced until the global layer sets its role.
+    let auroraAgent: AuroraAgent | undefined;
+    if (topology.databases.length > 0) {
+      const agent = await timed('aurora-agent', async () => (await import('#local/region/aurora-agent.ts')).startAuroraAgent(databaseConnectionStrings));
+      cleanups.push(() => agent.close());
+      auroraAgent = agent;
+    }
 
-    const endpoints = { region: options.region, kinesis: kinesisEmulator.endpoint, dynamodb: dynamodbEmulator.endpoint, broker: broker.url };
+    const dynamodbForFunctions = options.dynamodbEndpointForFunctions ?? dynamodbEmulator.endpoint;
+    const endpoints = { region: options.region, kinesis: kinesisEmulator.endpoint, dynamodb: dynamodbForFunctions, broker: broker.url };
     const { functions, skipped } = await timed('functions', () =>
       createRegionFunctions({ topology, region: options.region, codeRoot: options.codeRoot ?? REPOSITORY_ROOT, endpoints, databaseConnectionStrings }),
     );
@@ -197,14 +215,22 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       mappingMetrics: mappings.map((mapping) => mapping.metrics()),
       mqMappingMetrics: await Promise.all(mqMappings.map((mapping) => mapping.metrics())),
     });
-    const statusServer = await timed('status', () => startStatusServer(options.ports?.status ?? 0, status));
+    const statusServer = await timed('status', () => startStatusServer(options.ports?.status ?? 0, status, auroraAgent?.handle));
     cleanups.push(() => statusServer.close());
 
     report = {
       region: options.region,
       dataDir,
       pid: process.pid,
-      endpoints: { kinesis: kinesisEmulator.endpoint, dynamodb: dynamodbEmulator.endpoint, broker: broker.url, status: statusServer.url, databases: databaseLocations },
+      endpoints: {
+        kinesis: kinesisEmulator.endpoint,
+        dynamodb: dynamodbEmulator.endpoint,
+        dynamodbForFunctions,
+        broker: broker.url,
+        status: statusServer.url,
+        databases: databaseLocations,
+        ...(auroraAgent ? { aurora: `${statusServer.url}/aurora` } : {}),
+      },
       brokerKind: broker.kind,
       onFailure: 'broker-queue',
       functions: [...functions.keys()],

@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * The region's own HTTP endpoint on 127.0.0.1: `GET /status` answers what the controller, the dashboard and
- * `rotor status` ask a region (endpoints, functions, mapping metrics, memory), as JSON.
+ * `rotor status` ask a region (endpoints, functions, mapping metrics, memory), as JSON. Other paths go to
+ * `otherRoutes` first (the Aurora replication agent), which answers and returns true when the path is its own.
  */
 
 export interface RunningStatusServer {
@@ -11,8 +12,13 @@ export interface RunningStatusServer {
   close(): Promise<void>;
 }
 
-export async function startStatusServer(port: number, status: () => Promise<unknown>): Promise<RunningStatusServer> {
+export async function startStatusServer(
+  port: number,
+  status: () => Promise<unknown>,
+  otherRoutes?: (request: IncomingMessage, response: ServerResponse) => boolean,
+): Promise<RunningStatusServer> {
   const server: Server = createServer((request, response) => {
+    if (otherRoutes?.(request, response)) return;
     if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/status') {
       response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
       return;

@@ -1,11 +1,12 @@
 import { demoTopology } from '#shared/topology/demo.ts';
+import { auroraTopology } from '#local/region/aurora-agent-topology.ts';
 import { rotorTopology } from '#shared/topology/rotor.ts';
 import type { Topology } from '#shared/topology/schema.ts';
 import { validateTopology } from '#shared/topology/validate.ts';
 import { RegionConfigurationError } from '#local/region/errors.ts';
 
 /** The manifests a region can be started with by name; a region also accepts any manifest object. */
-export const NAMED_TOPOLOGIES = { rotor: rotorTopology, demo: demoTopology } as const satisfies Record<string, Topology>;
+export const NAMED_TOPOLOGIES = { rotor: rotorTopology, demo: demoTopology, aurora: auroraTopology } as const satisfies Record<string, Topology>;
 
 export type TopologyName = keyof typeof NAMED_TOPOLOGIES;
 export type TopologyChoice = TopologyName | Topology;

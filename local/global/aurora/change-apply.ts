@@ -93,36 +93,49 @@ function shapeOf(tables: ReadonlyMap<string, TableShape>, table: string): TableS
   return shape;
 }
 
+/** A writer's replicated rows (PostgreSQL JSON text per row) and the log position they correspond to. */
+export interface TableSnapshot {
+  readonly lsn: number;
+  /** `schema.table` → one JSON object text per row. */
+  readonly tables: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
- * Rebuilds `secondary` as an exact copy of `writer`, the way Aurora re-creates a detached cluster as a new
- * secondary: the writer's rows and log position are read in one repeatable-read snapshot (so the position
- * matches the rows), then the secondary's tables are replaced and its position set in one transaction.
- * Returns the position the secondary now holds.
+ * Reads the rows and the log position in one repeatable-read snapshot, so the position matches the rows. Rows stay
+ * PostgreSQL's JSON text, so no value passes through a JavaScript number.
  */
-export async function resynchronise(
-  writer: AnyKysely,
-  secondary: AnyKysely,
-  tables: readonly TableShape[],
-): Promise<number> {
-  const snapshot = await writer
+export async function takeSnapshot(writer: AnyKysely, tables: readonly TableShape[]): Promise<TableSnapshot> {
+  return writer
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
     .execute(async (trx) => {
       const lsn = await logHead(trx);
-      const contents = new Map<string, string[]>();
+      const contents: Record<string, string[]> = {};
       for (const table of tables) {
         const result = await sql<{ row_json: string }>`
           select to_jsonb(t)::text as row_json from ${sql.id(table.schema, table.name)} t`.execute(trx);
-        contents.set(table.qualifiedName, result.rows.map((row) => row.row_json));
+        contents[table.qualifiedName] = result.rows.map((row) => row.row_json);
       }
-      return { lsn, contents };
+      return { lsn, tables: contents };
     });
+}
+
+/**
+ * Rebuilds a secondary as an exact copy of the snapshot's writer, the way Aurora re-creates a detached cluster as
+ * a new secondary: its replicated tables are replaced and its position set in one transaction, so either the old
+ * data and position stay, or the new ones are complete. Returns the position it now holds.
+ */
+export async function restoreSnapshot(
+  secondary: AnyKysely,
+  tables: readonly TableShape[],
+  snapshot: TableSnapshot,
+): Promise<number> {
   await secondary.transaction().execute(async (trx) => {
     await sql`set local session_replication_role = replica`.execute(trx);
     for (const table of tables) await sql`delete from ${sql.id(table.schema, table.name)}`.execute(trx);
     for (const table of tables) {
-      const rows = snapshot.contents.get(table.qualifiedName) ?? [];
+      const rows = snapshot.tables[table.qualifiedName] ?? [];
       for (let start = 0; start < rows.length; start += RESYNC_CHUNK_ROWS) {
         await upsertRows(trx, table, `[${rows.slice(start, start + RESYNC_CHUNK_ROWS).join(',')}]`);
       }

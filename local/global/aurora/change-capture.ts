@@ -205,6 +205,23 @@ export interface ShippedChange {
   readonly rowJson: string | null;
 }
 
+/** Whether change capture was ever installed in this database (the replication schema exists). */
+export async function replicationInstalled(db: AnyKysely): Promise<boolean> {
+  const { rows } = await sql<{ installed: boolean }>`
+    select exists (select 1 from pg_namespace where nspname = ${REPLICATION_SCHEMA}) as installed`.execute(db);
+  return rows[0]?.installed === true;
+}
+
+/** The tables carrying the capture trigger, as `schema.table`: what an earlier `enableReplication` set up. */
+export async function replicatedTableNames(db: AnyKysely): Promise<string[]> {
+  const { rows } = await sql<{ qualified_name: string }>`
+    select n.nspname || '.' || c.relname as qualified_name from pg_trigger t
+    join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+    where t.tgname = ${CAPTURE_TRIGGER} and not t.tgisinternal
+    order by 1`.execute(db);
+  return rows.map((row) => row.qualified_name);
+}
+
 export interface PendingTransaction {
   readonly txid: string;
   /** Age of the transaction's last change on the writer's clock: how long ago it committed, near enough. */

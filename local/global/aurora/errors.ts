@@ -10,7 +10,7 @@ export class ReplicationSetupError extends AuroraGlobalDatabaseError {
 
 /** The region is unknown, detached after a failover, or closed, so it cannot serve the request. */
 export class RegionUnavailableError extends AuroraGlobalDatabaseError {
-  override readonly name = 'RegionUnavailableError';
+  override readonly name: string = 'RegionUnavailableError';
 }
 
 /** The requested role change makes no sense in the current topology (e.g. switching over to the writer). */
@@ -41,4 +41,36 @@ export class SwitchoverTimeoutError extends AuroraGlobalDatabaseError {
 /** The role state file exists but cannot be understood, so starting would risk two writers. */
 export class RoleStateError extends AuroraGlobalDatabaseError {
   override readonly name = 'RoleStateError';
+}
+
+/** The request needs the database in another role (e.g. shipped changes sent to a writer or a fenced region). */
+export class ReplicaRoleError extends AuroraGlobalDatabaseError {
+  override readonly name = 'ReplicaRoleError';
+}
+
+/** Shipped changes reached a secondary that was never seeded from a snapshot, so it has no position to continue. */
+export class ReplicaNotSeededError extends AuroraGlobalDatabaseError {
+  override readonly name = 'ReplicaNotSeededError';
+}
+
+/**
+ * A region's replication agent could not be reached or did not answer in time: the region is down, restarting,
+ * or cut off. Shipping retries; role changes that need the region fail with this.
+ */
+export class ReplicaUnreachableError extends RegionUnavailableError {
+  override readonly name = 'ReplicaUnreachableError';
+}
+
+/** A region's replication agent answered with an error of its own; `remoteName` is its error class. */
+export class ReplicaRequestError extends AuroraGlobalDatabaseError {
+  override readonly name = 'ReplicaRequestError';
+  constructor(
+    readonly status: number,
+    readonly remoteName: string,
+    message: string,
+    /** The SQLSTATE, when the database itself refused. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }

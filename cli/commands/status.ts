@@ -1,0 +1,122 @@
+import { TwinNotRunningError } from '#local/controller/errors.ts';
+import { TwinClient } from '#local/controller/twin-client.ts';
+import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
+import type { TwinStatus } from '#local/controller/twin-status.ts';
+import { type CommandIO, parseOptions } from '../io.ts';
+
+const HELP = `Usage: rotor status [--json] [--data-dir DIR]
+
+Asks the running twin (started by \`rotor up\`) for: every region (up or down, pid, start-up time, memory, items per
+table, event-source mapping iterator ages), the ARC routing controls and their states, and DynamoDB global-table
+replication per direction (state, backlog, oldest pending change, replication latency per table).
+Exits 1 when no twin runs on the data directory.
+
+Options:
+  --json            print the status as JSON
+  --data-dir DIR    the twin's data directory (default ${DEFAULT_TWIN_DATA_DIR})
+  -h, --help        show this help
+`;
+
+export async function runStatus(args: string[], io: CommandIO): Promise<number> {
+  const options = parseOptions(args, {
+    json: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (options.help) {
+    io.out(HELP);
+    return 0;
+  }
+  let status: TwinStatus;
+  try {
+    status = await (await TwinClient.connect(options['data-dir'] ?? DEFAULT_TWIN_DATA_DIR)).status();
+  } catch (error) {
+    if (!(error instanceof TwinNotRunningError)) throw error;
+    if (options.json) io.out(`${JSON.stringify({ running: false, dataDir: error.dataDir })}\n`);
+    io.err(`rotor status: ${error.message}\n`);
+    return 1;
+  }
+  io.out(options.json ? `${JSON.stringify({ running: true, ...status }, null, 2)}\n` : formatStatus(status));
+  return 0;
+}
+
+const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
+const duration = (ms: number | null) => {
+  if (ms === null) return '-';
+  const total = Math.round(ms / 1000);
+  return total < 60 ? `${total}s` : `${Math.floor(total / 60)}m${String(total % 60).padStart(2, '0')}s`;
+};
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+}
+
+export function formatStatus(status: TwinStatus): string {
+  const regions = status.regions.map((region) => region.region);
+  const lines = [
+    `Twin on ${status.controller.dataDir} — controller pid ${status.controller.pid}, up ${duration(status.controller.uptimeMs)}, ${status.totalRssMB} MB RSS in total`,
+    '',
+    ...table([
+      ['REGION', 'STATE', 'PID', 'START-UP', 'RSS', 'UPTIME', 'DYNAMODB (functions)', 'NOTE'],
+      ...status.regions.map((region) => [
+        region.region,
+        region.state,
+        region.pid === null ? '-' : String(region.pid),
+        seconds(region.startupMs),
+        region.rssMB === null ? '-' : `${region.rssMB} MB`,
+        duration(region.uptimeMs),
+        region.endpoints.dynamodb,
+        region.state === 'down' && region.lastExit
+          ? `${region.lastExit.requested ? 'stopped' : 'died'} (${region.lastExit.signal ?? `exit ${region.lastExit.code}`}) at ${region.lastExit.at}`
+          : '',
+      ]),
+    ]),
+  ];
+
+  const tableNames = [...new Set(status.regions.flatMap((region) => Object.keys(region.tableItems ?? {})))];
+  if (tableNames.length > 0) {
+    lines.push('', ...table([
+      ['TABLE ITEMS', ...regions],
+      ...tableNames.map((name) => [name, ...status.regions.map((region) => (region.tableItems?.[name] === undefined ? '-' : String(region.tableItems[name])))]),
+    ]));
+  }
+
+  const mappings = status.regions.flatMap((region) => region.mappings.map((mapping) => ({ region: region.region, ...mapping })));
+  lines.push('');
+  if (mappings.length === 0) lines.push('Event-source mappings: none running (the pipeline functions arrive with their issue).');
+  else {
+    lines.push(...table([
+      ['MAPPING', 'REGION', 'STATE', 'ITERATOR AGE / QUEUE DEPTH'],
+      ...mappings.map((mapping) => [
+        mapping.mappingId,
+        mapping.region,
+        mapping.state,
+        mapping.iteratorAgeMs !== undefined ? `${mapping.iteratorAgeMs} ms` : mapping.queueDepth !== undefined ? `${mapping.queueDepth} waiting` : '-',
+      ]),
+    ]));
+  }
+
+  const controls = new Map<string, Record<string, string>>();
+  for (const control of status.routingControls) {
+    const region = regions.find((candidate) => control.name.endsWith(`-${candidate}`));
+    const base = region ? control.name.slice(0, -region.length - 1) : control.name;
+    controls.set(base, { ...controls.get(base), [region ?? 'global']: control.state });
+  }
+  const upEndpoints = status.arcEndpoints.filter((endpoint) => endpoint.running).length;
+  lines.push('', `Routing controls (ARC cluster, ${upEndpoints} of ${status.arcEndpoints.length} endpoints up):`, ...table([
+    ['CONTROL', ...regions],
+    ...[...controls].map(([base, states]) => [base, ...(states.global ? [`${states.global} (global)`] : regions.map((region) => states[region] ?? '-'))]),
+  ]).map((line) => `  ${line}`));
+
+  lines.push('', `DynamoDB global tables (${status.replication.tables.length} tables, replication lag ${status.replication.lagMs} ms per direction):`);
+  for (const direction of status.replication.directions) {
+    lines.push(`  ${direction.from} → ${direction.to}  ${direction.state}  backlog ${direction.backlog}  oldest pending ${direction.oldestPendingAgeMs} ms  shipped ${direction.shipped}`);
+    for (const [name, metrics] of Object.entries(direction.tables)) {
+      if (metrics.replicated === 0 && metrics.backlog === 0) continue;
+      lines.push(`      ${name}: backlog ${metrics.backlog}, ReplicationLatency last ${metrics.lastLatencyMs} ms, avg ${metrics.averageLatencyMs} ms, max ${metrics.maxLatencyMs} ms over ${metrics.replicated}`);
+    }
+  }
+  for (const [name, component] of Object.entries(status.components)) lines.push('', `${name}: ${JSON.stringify(component)}`);
+  return `${lines.join('\n')}\n`;
+}

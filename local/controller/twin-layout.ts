@@ -1,0 +1,156 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { TwinConfigurationError } from '#local/controller/errors.ts';
+
+/**
+ * Where a twin keeps everything on disk, and the ports it keeps across restarts. Ports are picked free on the
+ * first start and saved, so endpoints (and the URLs handed to functions and to the replication links) stay the same
+ * every time the twin or one of its regions comes back.
+ *
+ *   <data-dir>/twin.json               regions, manifest and ports (kept)
+ *   <data-dir>/controller.json         the running controller: pid, control URL, region pids (removed on a clean stop)
+ *   <data-dir>/arc/                    routing-control states of the ARC cluster
+ *   <data-dir>/regions/<region>/       the region process's data, plus dynamo-replication/ (its global-tables log)
+ *   <data-dir>/logs/<region>.log       the region process's JSON log lines
+ */
+
+export const DEFAULT_TWIN_DATA_DIR = '.rotor/twin';
+export const DEFAULT_TWIN_REGIONS = ['us-east-1', 'us-west-2'] as const;
+export const ARC_ENDPOINT_COUNT = 3;
+
+export interface RegionPorts {
+  readonly kinesis: number;
+  readonly dynamodb: number;
+  readonly broker: number;
+  readonly status: number;
+  /** The region's replicating DynamoDB endpoint (global tables), served by the controller. */
+  readonly replicatingDynamodb: number;
+}
+
+export interface TwinPorts {
+  readonly controller: number;
+  readonly arc: readonly number[];
+  readonly regions: Readonly<Record<string, RegionPorts>>;
+}
+
+export interface SavedTwinLayout {
+  readonly regions: readonly string[];
+  readonly topology: string;
+  readonly ports: TwinPorts;
+}
+
+export interface ControllerStateFile {
+  readonly pid: number;
+  readonly controlUrl: string;
+  readonly dataDir: string;
+  readonly startedAt: string;
+  /** Region process ids, so a controller that died without cleaning up can have its orphans stopped. */
+  readonly regionPids: Readonly<Record<string, number | null>>;
+}
+
+export class TwinLayout {
+  readonly dataDir: string;
+
+  constructor(dataDir: string) {
+    this.dataDir = path.resolve(dataDir);
+  }
+
+  get layoutFile(): string {
+    return path.join(this.dataDir, 'twin.json');
+  }
+
+  get stateFile(): string {
+    return path.join(this.dataDir, 'controller.json');
+  }
+
+  get arcDir(): string {
+    return path.join(this.dataDir, 'arc');
+  }
+
+  regionDir(region: string): string {
+    return path.join(this.dataDir, 'regions', region);
+  }
+
+  logFile(region: string): string {
+    return path.join(this.dataDir, 'logs', `${region}.log`);
+  }
+
+  async readSaved(): Promise<SavedTwinLayout | undefined> {
+    return readJson<SavedTwinLayout>(this.layoutFile);
+  }
+
+  /**
+   * The ports of the saved layout for the given regions, with free ports picked (and saved) for anything new.
+   * The saved layout keeps ports of regions not asked for this time, so they come back the same later.
+   */
+  async portsFor(regions: readonly string[], topology: string): Promise<TwinPorts> {
+    const saved = await this.readSaved();
+    if (saved && saved.topology !== topology) {
+      throw new TwinConfigurationError(`${this.dataDir} holds a twin of the ${saved.topology} manifest, not ${topology}; use --fresh or another --data-dir`);
+    }
+    const missingRegions = regions.filter((region) => !saved?.ports.regions[region]);
+    const needed = (saved ? 0 : 1 + ARC_ENDPOINT_COUNT) + missingRegions.length * 5;
+    const free = await freePorts(needed);
+    const take = () => free.shift() as number;
+    const regionPorts: Record<string, RegionPorts> = { ...saved?.ports.regions };
+    const controller = saved?.ports.controller ?? take();
+    const arc = saved?.ports.arc ?? Array.from({ length: ARC_ENDPOINT_COUNT }, take);
+    for (const region of missingRegions) {
+      regionPorts[region] = { kinesis: take(), dynamodb: take(), broker: take(), status: take(), replicatingDynamodb: take() };
+    }
+    const ports: TwinPorts = { controller, arc, regions: regionPorts };
+    const knownRegions = [...new Set([...(saved?.regions ?? []), ...regions])];
+    if (!saved || missingRegions.length > 0) await writeJsonAtomically(this.layoutFile, { regions: knownRegions, topology, ports } satisfies SavedTwinLayout);
+    return ports;
+  }
+
+  async readState(): Promise<ControllerStateFile | undefined> {
+    return readJson<ControllerStateFile>(this.stateFile);
+  }
+
+  async writeState(state: ControllerStateFile): Promise<void> {
+    await writeJsonAtomically(this.stateFile, state);
+  }
+
+  async removeState(): Promise<void> {
+    await rm(this.stateFile, { force: true });
+  }
+
+  /** `--fresh`: everything the twin ever stored here goes. */
+  async wipe(): Promise<void> {
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TwinConfigurationError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temporary, file);
+}
+
+/** Free ports on 127.0.0.1, all held open together while picking so none is handed out twice. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+        const server = createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
