@@ -1,3 +1,4 @@
+import type { AuroraDatabaseStatus } from '#local/controller/aurora-global-databases.ts';
 import { TwinNotRunningError } from '#local/controller/errors.ts';
 import { TwinClient } from '#local/controller/twin-client.ts';
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
@@ -117,6 +118,21 @@ export function formatStatus(status: TwinStatus): string {
       lines.push(`      ${name}: backlog ${metrics.backlog}, ReplicationLatency last ${metrics.lastLatencyMs} ms, avg ${metrics.averageLatencyMs} ms, max ${metrics.maxLatencyMs} ms over ${metrics.replicated}`);
     }
   }
-  for (const [name, component] of Object.entries(status.components)) lines.push('', `${name}: ${JSON.stringify(component)}`);
+  for (const [name, component] of Object.entries(status.components)) {
+    if (name === 'aurora') lines.push(...describeAurora(component as Record<string, AuroraDatabaseStatus>));
+    else lines.push('', `${name}: ${JSON.stringify(component)}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+function describeAurora(databases: Record<string, AuroraDatabaseStatus>): string[] {
+  const lines = ['', 'Aurora global databases (AuroraGlobalDBRPOLag = the worst secondary):'];
+  for (const [name, db] of Object.entries(databases)) {
+    const detached = db.detached.length > 0 ? `  detached ${db.detached.join(', ')}` : '';
+    lines.push(`  ${name}  writer ${db.writer}  secondaries ${db.secondaries.join(', ') || '-'}${detached}  RPO lag ${db.rpoLagMs} ms`);
+    for (const r of db.replication) {
+      lines.push(`      → ${r.region}: applied LSN ${r.appliedLsn}, backlog ${r.backlog}, lag ${r.lagMs} ms${r.paused ? ', paused' : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}`);
+    }
+  }
+  return lines;
 }

@@ -8,6 +8,7 @@ import type { RegionReadyReport } from '#local/region/region.ts';
 import type { Topology } from '#shared/topology/schema.ts';
 import { startControlServer, type RegionAction, type RunningControlServer } from '#local/controller/control-server.ts';
 import { RegionCommandError, TwinAlreadyRunningError, TwinConfigurationError } from '#local/controller/errors.ts';
+import { startAuroraGlobalDatabases } from '#local/controller/aurora-global-databases.ts';
 import { GlobalLayer, startArc, type AuroraCoordinatorStarter } from '#local/controller/global-layer.ts';
 import { RegionSupervisor, type RegionExit } from '#local/controller/region-supervisor.ts';
 import { DEFAULT_TWIN_DATA_DIR, DEFAULT_TWIN_REGIONS, TwinLayout, type TwinPorts } from '#local/controller/twin-layout.ts';
@@ -127,10 +128,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     );
     const failed = started.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
+    // Every relational store of the manifest is an Aurora Global Database across the regions unless a test says otherwise.
+    const auroraStarter = options.startAuroraCoordinator ?? (topology.databases.length > 0 ? startAuroraGlobalDatabases : undefined);
     globalLayer = await GlobalLayer.start(arc, {
       layout, topology, regions, reports, ports,
       ...(options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs }),
-      ...(options.startAuroraCoordinator ? { startAuroraCoordinator: options.startAuroraCoordinator } : {}),
+      ...(auroraStarter ? { startAuroraCoordinator: auroraStarter } : {}),
     });
   } catch (error) {
     shuttingDown = true;

@@ -113,6 +113,37 @@ describe('the two-region twin', () => {
     expect(status.replication.directions[0]!.tables[TABLE]!.lastLatencyMs).toBeGreaterThanOrEqual(LAG_MS);
   });
 
+  it('makes each app’s relational store an Aurora Global Database: writes in the first region reach the other’s read-only copy', async () => {
+    // Prepare
+    const query = async (region: string, sql: string, parameters: unknown[] = []) => {
+      const response = await fetch(`${twin.region(region).report!.endpoints.aurora}/databases/tm-db/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sql, parameters }),
+      });
+      return { status: response.status, body: (await response.json()) as { rows?: Array<{ n: string }>; error?: { code?: string } } };
+    };
+    const insert = `insert into outbox (aggregate_id, event_type, payload) values ($1, 'trade.MATCHED', '{}'::jsonb)`;
+
+    // Act
+    const written = await query(EAST, insert, ['aurora-probe']);
+    const refused = await query(WEST, insert, ['written-in-the-standby']);
+    await waitFor(async () => (await query(WEST, `select count(*) as n from outbox where aggregate_id = 'aurora-probe'`)).body.rows?.[0]?.n === '1', {
+      timeoutMs: 10_000,
+      what: 'the outbox row to reach the standby region',
+    });
+    await waitFor(async () => Object.keys((await statusJson()).components.aurora ?? {}).length === 2, { timeoutMs: 5_000, what: 'Aurora status' });
+    const status = await statusJson();
+
+    // Assess
+    expect(written.status).toBe(200);
+    expect(refused.body.error?.code).toBe('25006');
+    expect(status.components.aurora).toMatchObject({
+      'tm-db': { writer: EAST, secondaries: [WEST] },
+      'sm-db': { writer: EAST, secondaries: [WEST] },
+    });
+  }, 60_000);
+
   it('takes a killed region off the network while the other keeps working, and catches it up when it restarts', async () => {
     // Prepare
     const east = dynamo(EAST);
