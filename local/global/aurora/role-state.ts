@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileDurably } from '#local/support/durable-file.ts';
 import type { Change } from '#local/global/aurora/change-capture.ts';
 import { RoleStateError } from '#local/global/aurora/errors.ts';
 
@@ -59,8 +59,5 @@ export async function loadRoleState(file: string): Promise<RoleState | undefined
 
 /** Replaces the file atomically, so a crash leaves either the old roles or the new ones, never half of each. */
 export async function saveRoleState(file: string, state: RoleState): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify({ version: FORMAT_VERSION, ...state }, null, 2)}\n`);
-  await rename(temporary, file);
+  await writeFileDurably(file, `${JSON.stringify({ version: FORMAT_VERSION, ...state }, null, 2)}\n`);
 }
