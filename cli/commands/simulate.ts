@@ -68,7 +68,13 @@ async function loadTruth(path: string): Promise<GroundTruth> {
   } catch (error) {
     throw new UsageError(`cannot read --truth ${path}: ${(error as Error).message}`);
   }
-  const parsed = GroundTruth.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = GroundTruth.safeParse(json);
   if (!parsed.success) throw new UsageError(`--truth ${path} is not a ground-truth file from rotor generate`);
   return parsed.data;
 }

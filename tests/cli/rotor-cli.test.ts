@@ -88,6 +88,24 @@ describe('rotor simulate', () => {
     expect(io.stdout()).toBe('');
   });
 
+  it('rejects a --truth file that is not a ground-truth file, JSON or not, as a usage error', async () => {
+    // Prepare
+    const notJson = join(workDir, 'broken.truth.json');
+    const notTruth = join(workDir, 'other.truth.json');
+    await writeFile(notJson, '{"legs": ');
+    await writeFile(notTruth, '{"legs": []}');
+    const first = capturedIO(bodyOf(anImLeg()));
+    const second = capturedIO(bodyOf(anImLeg()));
+
+    // Act
+    const codes = [await main(['simulate', '--in', '-', '--truth', notJson], first), await main(['simulate', '--in', '-', '--truth', notTruth], second)];
+
+    // Assess
+    expect(codes).toEqual([2, 2]);
+    expect(first.stderr()).toContain('is not a ground-truth file from rotor generate');
+    expect(second.stderr()).toContain('is not a ground-truth file from rotor generate');
+  });
+
   it('reports a missing input file as an error (exit 1), not a crash', async () => {
     // Prepare
     const io = capturedIO();
