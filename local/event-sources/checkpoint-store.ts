@@ -1,5 +1,4 @@
-import { writeFileDurably } from '#local/support/durable-file.ts';
-import { readFile } from 'node:fs/promises';
+import { readFileIfPresent, writeFileDurably } from '#local/support/state-files.ts';
 import { CheckpointCorruptError } from '#local/event-sources/errors.ts';
 
 /** Where a shard's processing resumes. */
@@ -29,13 +28,8 @@ export class CheckpointStore {
   constructor(readonly filePath: string) {}
 
   async load(): Promise<Record<string, ShardCheckpoint>> {
-    let text: string;
-    try {
-      text = await readFile(this.filePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
+    const text = await readFileIfPresent(this.filePath);
+    if (text === undefined) return {};
     let parsed: CheckpointFile;
     try {
       parsed = JSON.parse(text) as CheckpointFile;

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { readFileIfPresent } from '#local/support/state-files.ts';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -55,13 +56,8 @@ export class JsonLinesFileDestination implements OnFailureDestination {
 
   /** Every record sent so far, oldest first; a torn last line from a crash mid-append is ignored. */
   async readAll(): Promise<KinesisOnFailureRecord[]> {
-    let text: string;
-    try {
-      text = await readFile(this.filePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    const text = await readFileIfPresent(this.filePath);
+    if (text === undefined) return [];
     const records: KinesisOnFailureRecord[] = [];
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;

@@ -3,7 +3,8 @@
  * sender, an acknowledgement is written before the broker confirms the ack, so a broker killed at any instant
  * comes back with exactly the confirmed-and-unacknowledged messages. Concurrent appends share one fsync.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { readFileIfPresent } from '#local/support/state-files.ts';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface StoredMessage {
@@ -121,13 +122,8 @@ export class QueueJournal {
 }
 
 async function readLiveMessages(path: string): Promise<StoredMessage[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const text = await readFileIfPresent(path);
+  if (text === undefined) return [];
   const live = new Map<string, StoredMessage>();
   // The text after the last newline is empty or a write the crash interrupted; it was never confirmed.
   const completeLines = text.split('\n').slice(0, -1);

@@ -2,6 +2,7 @@
  * The twin's embedded message broker: a STOMP 1.2 server with durable queues, started in-process by a region.
  * Rotor's STOMP adapter talks to it exactly as it talks to ActiveMQ.
  */
+import { listen } from '#local/support/listen.ts';
 import { readdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { QueueRegistry } from './broker.ts';
@@ -42,20 +43,12 @@ export async function startStompBroker(options: StompBrokerOptions): Promise<Run
     socket.on('close', () => connections.delete(connection));
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('embedded STOMP broker is not listening on TCP');
+  const port = await listen(server, host, options.port ?? 0);
 
   return {
     host,
-    port: address.port,
-    url: `stomp://${host}:${address.port}`,
+    port,
+    url: `stomp://${host}:${port}`,
     queueDepth: (queue) => queues.depth(queue),
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,6 @@
+import { listen } from '#local/support/listen.ts';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
 
@@ -17,16 +17,6 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-async function listen(server: Server, host: string, port: number): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}
 
 function running(server: Server, host: string, port: number): RunningEmulator {
   let closing: Promise<void> | undefined;

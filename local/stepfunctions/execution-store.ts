@@ -1,4 +1,4 @@
-import { writeFileDurably } from '#local/support/durable-file.ts';
+import { writeFileDurably } from '#local/support/state-files.ts';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecutionHistoryCorruptError } from '#local/stepfunctions/errors.ts';

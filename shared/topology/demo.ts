@@ -1,4 +1,5 @@
 import type { FunctionSpec, KinesisTrigger, Topology } from './schema.ts';
+import { noLossKinesisTrigger } from './triggers.ts';
 
 /**
  * The demo chain: the smallest topology that exercises every moving part of a region — an MQ-triggered gateway,
@@ -11,22 +12,10 @@ import type { FunctionSpec, KinesisTrigger, Topology } from './schema.ts';
 
 const FAILURE_QUEUE = 'demo-failures';
 
-const trigger = (stream: string, overrides: Partial<KinesisTrigger> = {}): KinesisTrigger => ({
-  kind: 'kinesis',
-  stream,
-  startingPosition: 'TRIM_HORIZON',
-  // Small batches: a partial-batch retry counts against MaximumRetryAttempts even when it made progress, and with
-  // one record in ten failing its first delivery, a 100-record batch would exhaust 10 retries.
-  batchSize: 10,
-  maximumBatchingWindowInSeconds: 0,
-  parallelizationFactor: 2,
-  bisectBatchOnFunctionError: true,
-  maximumRetryAttempts: 10,
-  maximumRecordAgeInSeconds: -1,
-  functionResponseTypes: ['ReportBatchItemFailures'],
-  onFailure: FAILURE_QUEUE,
-  ...overrides,
-});
+// Small batches: a partial-batch retry counts against MaximumRetryAttempts even when it made progress, and with one
+// record in ten failing its first delivery, a 100-record batch would exhaust 10 retries.
+const trigger = (stream: string, overrides: Partial<KinesisTrigger> = {}): KinesisTrigger =>
+  noLossKinesisTrigger(stream, FAILURE_QUEUE, { batchSize: 10, ...overrides });
 
 const intake: FunctionSpec = {
   name: 'demo-intake',

@@ -1,4 +1,5 @@
-import type { AppName, FunctionSpec, KinesisTrigger, QueueSpec, StateMachineSpec, StreamSpec, TableSpec, Topology } from './schema.ts';
+import type { AppName, FunctionSpec, QueueSpec, StateMachineSpec, StreamSpec, TableSpec, Topology } from './schema.ts';
+import { noLossKinesisTrigger } from './triggers.ts';
 
 /**
  * Rotor's manifest. Each app is the same five-stage pipeline (DESIGN §2): an MQ-triggered inbound gateway, then
@@ -8,22 +9,6 @@ import type { AppName, FunctionSpec, KinesisTrigger, QueueSpec, StateMachineSpec
 
 const PREFIX: Record<AppName, string> = { 'trade-matching': 'tm', settlement: 'sm' };
 
-/** Settings every Kinesis-triggered stage shares: ordered per key, partial-batch checkpoints, never expiring. */
-const kinesisTrigger = (stream: string, onFailure: string): KinesisTrigger => ({
-  kind: 'kinesis',
-  stream,
-  startingPosition: 'TRIM_HORIZON',
-  batchSize: 100,
-  maximumBatchingWindowInSeconds: 0,
-  parallelizationFactor: 2,
-  bisectBatchOnFunctionError: true,
-  maximumRetryAttempts: 10,
-  // A trade is never dropped for being old: records that exhaust their retries go to the on-failure queue,
-  // and reconciliation replays them from the safe stores.
-  maximumRecordAgeInSeconds: -1,
-  functionResponseTypes: ['ReportBatchItemFailures'],
-  onFailure,
-});
 
 interface AppPipeline {
   app: AppName;
@@ -76,7 +61,7 @@ function pipeline({ app, inboundQueues, partitionKey, outboundQueues }: AppPipel
     const next = stages[index + 1];
     return {
       ...common(stage),
-      triggers: [kinesisTrigger(streamOf(stage), `${p}-${stage}-failures`)],
+      triggers: [noLossKinesisTrigger(streamOf(stage), `${p}-${stage}-failures`)],
       env: {
         SAFE_STORE_TABLE: { table: storeOf(stage) },
         IDEMPOTENCY_TABLE: { table: idempotencyTable },

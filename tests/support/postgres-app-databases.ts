@@ -1,11 +1,11 @@
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
 import { openDatabase, type DatabaseConfig, type OpenedDatabase } from '#shared/adapters/postgres/database.ts';
 import { migrateSettlementDatabase, type SettlementDatabase } from '#shared/adapters/postgres/migrations/settlement.ts';
 import {
   migrateTradeMatchingDatabase,
   type TradeMatchingDatabase,
 } from '#shared/adapters/postgres/migrations/trade-matching.ts';
+import { createThrowawayDatabases } from '#tests/support/throwaway-postgres.ts';
 
 /**
  * Both apps' databases, migrated, on each backend a test file runs against: an in-memory PGlite always, and a real
@@ -75,32 +75,7 @@ async function openAppDatabases(
 
 /** A trade matching and a settlement database, fresh for this run, so parallel runs and other suites never meet. */
 async function createRunDatabases(url: string): Promise<{ configs: [DatabaseConfig, DatabaseConfig]; drop: () => Promise<void> }> {
-  const run = `rotor_repo_${process.pid}_${Date.now().toString(36)}`;
-  const names = [`${run}_tm`, `${run}_sm`] as const;
-  await withAdminClient(url, async (client) => {
-    for (const name of names) await client.query(`create database "${name}"`);
-  });
-  const configFor = (name: string): DatabaseConfig => {
-    const databaseUrl = new URL(url);
-    databaseUrl.pathname = `/${name}`;
-    // Room for the concurrency tests: two transactions in flight and an observer watching their locks.
-    return { backend: 'postgres', url: databaseUrl.href, maxConnections: 8 };
-  };
-  return {
-    configs: [configFor(names[0]), configFor(names[1])],
-    drop: () =>
-      withAdminClient(url, async (client) => {
-        for (const name of names) await client.query(`drop database if exists "${name}" with (force)`);
-      }),
-  };
-}
-
-async function withAdminClient(url: string, work: (client: pg.Client) => Promise<void>): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await work(client);
-  } finally {
-    await client.end();
-  }
+  // Room for the concurrency tests: two transactions in flight and an observer watching their locks.
+  const { configs, drop } = await createThrowawayDatabases(url, ['tm', 'sm'], { prefix: 'rotor_repo', maxConnections: 8 });
+  return { configs: [configs[0]!, configs[1]!], drop };
 }

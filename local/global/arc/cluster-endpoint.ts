@@ -1,6 +1,6 @@
+import { listen } from '#local/support/listen.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ArcServiceError, EndpointUnavailableError, RequestValidationError, ThrottledError } from './errors.ts';
 import { ROUTING_CONTROL_OPERATIONS, type RoutingControlCluster, type RoutingControlOperation } from './routing-control-cluster.ts';
 
@@ -46,14 +46,7 @@ export class ClusterEndpoint {
   async start(): Promise<void> {
     if (this.server) return;
     const server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.boundPort, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.boundPort = (server.address() as AddressInfo).port;
+    this.boundPort = await listen(server, '127.0.0.1', this.boundPort);
     this.server = server;
   }
 

@@ -1,5 +1,5 @@
-import { writeFileDurably } from '#local/support/durable-file.ts';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileIfPresent, writeFileDurably } from '#local/support/state-files.ts';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RoutingControlState } from '#shared/ports/routing-controls.ts';
 import type { RoutingControlDefinition } from './cluster-configuration.ts';
@@ -64,13 +64,8 @@ export class RoutingControlStateStore {
 }
 
 async function readStateFile(file: string): Promise<StateFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readFileIfPresent(file);
+  if (text === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileDurably } from '#local/support/durable-file.ts';
+import { readFileIfPresent, writeFileDurably } from '#local/support/state-files.ts';
 import type { Change } from '#local/global/aurora/change-capture.ts';
 import { RoleStateError } from '#local/global/aurora/errors.ts';
 
@@ -30,13 +29,8 @@ const FORMAT_VERSION = 1;
 
 /** Reads the persisted roles; undefined when the global database has never started with this file. */
 export async function loadRoleState(file: string): Promise<RoleState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readFileIfPresent(file);
+  if (text === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,5 +1,5 @@
+import { listen } from '#local/support/listen.ts';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PeerUnavailableError } from '#local/global/dynamo-replication/errors.ts';
 import { itemId, keyOf, type AttributeMap, type ItemChange, type ReplicatedTable } from '#local/global/dynamo-replication/item-change.ts';
@@ -182,16 +182,6 @@ function hideVersionsTable(response: WireResponse): WireResponse {
   return jsonResponse(response, { ...listed, TableNames: listed.TableNames.filter((name) => name !== VERSIONS_TABLE) });
 }
 
-async function listen(server: Server, host: string, port: number): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}
 
 function stopServing(server: Server): Promise<void> {
   return new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
-import { writeFileDurably } from '#local/support/durable-file.ts';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { readFileIfPresent, writeFileDurably } from '#local/support/state-files.ts';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReplicationClosedError, ReplicationLogCorruptError } from '#local/global/dynamo-replication/errors.ts';
 import type { ItemChange, UnsequencedChange } from '#local/global/dynamo-replication/item-change.ts';
@@ -164,13 +164,8 @@ export class ReplicationLog {
 
 
 async function readEntries(path: string): Promise<ItemChange[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const text = await readFileIfPresent(path);
+  if (text === undefined) return [];
   const lines = text.split('\n');
   const entries: ItemChange[] = [];
   for (const [index, line] of lines.entries()) {
@@ -187,13 +182,8 @@ async function readEntries(path: string): Promise<ItemChange[]> {
 }
 
 async function readPositions(path: string): Promise<Record<string, number>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
-  }
+  const text = await readFileIfPresent(path);
+  if (text === undefined) return {};
   let parsed: PositionsFile;
   try {
     parsed = JSON.parse(text) as PositionsFile;
