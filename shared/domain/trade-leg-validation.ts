@@ -79,7 +79,8 @@ function businessRuleViolation(leg: TradeLeg): Nack | undefined {
   return undefined;
 }
 
-function nackForSchemaIssues(issues: readonly z.core.$ZodIssue[]): Nack {
+/** The NACK for a body that failed a schema: the first problem, named by its field path. */
+export function nackForSchemaIssues(issues: readonly z.core.$ZodIssue[]): Nack {
   const [first] = issues;
   if (!first) return { code: 'INVALID_FIELD', reason: 'body does not match the trade leg format' };
   const otherPaths = new Set(issues.map((issue) => joinPath(issue.path)).filter((path) => path !== joinPath(first.path)));

@@ -66,6 +66,8 @@ function pipeline({ app, inboundQueues, partitionKey, outboundQueues }: AppPipel
         SAFE_STORE_TABLE: { table: storeOf(stage) },
         IDEMPOTENCY_TABLE: { table: idempotencyTable },
         ...(next ? { OUT_STREAM: { stream: streamOf(next) } } : {}),
+        // Ingestion answers invalid input without troubling matching: its NACKs go straight to egress.
+        ...(stage === 'ingestion' ? { NACK_STREAM: { stream: streamOf('egress') } } : {}),
         ...(stage === 'matching' ? { DATABASE: { database: `${p}-db` } } : {}),
         ...(stage === 'outbound-gateway'
           ? Object.fromEntries(Object.entries(outboundQueues).map(([variable, queue]) => [variable, { queue }]))
@@ -102,6 +104,9 @@ const mqQueues: QueueSpec[] = [
   { name: 'sm.settlements', app: 'settlement', service: 'mq', purpose: 'settlements of matched trades' },
 ];
 
+/** Where every generator run records its parameters and progress, so `rotor verify` can rebuild its ground truth. */
+export const GENERATOR_RUNS_TABLE = 'generator-runs';
+
 const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'replay', 'report'].map((task) => ({
   name: `ops-${task}`,
   handler: `functions/operations/${task}.handler`,
@@ -111,13 +116,32 @@ const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'r
   env: {},
 }));
 
+/** Judges the region's data against the generator's ground truth (`rotor verify`, DESIGN §5). */
+const verify: FunctionSpec = {
+  name: 'ops-verify',
+  handler: 'functions/operations/verify.handler',
+  timeoutSeconds: 300,
+  memorySizeMB: 1024,
+  triggers: [],
+  env: {
+    GENERATOR_RUNS_TABLE: { table: GENERATOR_RUNS_TABLE },
+    TM_DATABASE: { database: 'tm-db' },
+    SM_DATABASE: { database: 'sm-db' },
+    TM_INBOUND_STORE: { table: 'tm-inbound-gateway-store' },
+    TM_MATCHING_STORE: { table: 'tm-matching-store' },
+    TM_OUTBOUND_STORE: { table: 'tm-outbound-gateway-store' },
+    SM_MATCHING_STORE: { table: 'sm-matching-store' },
+    SM_OUTBOUND_STORE: { table: 'sm-outbound-gateway-store' },
+  },
+};
+
 const generator: FunctionSpec = {
   name: 'generator',
   handler: 'functions/generator.handler',
   timeoutSeconds: 900,
   memorySizeMB: 512,
   triggers: [],
-  env: { OUT_QUEUE: { queue: 'tm.trades' } },
+  env: { OUT_QUEUE: { queue: 'tm.trades' }, GENERATOR_RUNS_TABLE: { table: GENERATOR_RUNS_TABLE } },
 };
 
 const workflows: StateMachineSpec[] = (['trade-matching', 'settlement'] as const).flatMap((app) =>
@@ -138,10 +162,14 @@ const workflows: StateMachineSpec[] = (['trade-matching', 'settlement'] as const
 export const rotorTopology: Topology = {
   regions: ['us-east-1', 'us-west-2'],
   streams: [...tradeMatching.streams, ...settlement.streams],
-  tables: [...tradeMatching.tables, ...settlement.tables],
+  tables: [
+    ...tradeMatching.tables,
+    ...settlement.tables,
+    { name: GENERATOR_RUNS_TABLE, app: 'trade-matching', purpose: 'results', hashKey: 'id', replication: 'async', pointInTimeRecovery: true },
+  ],
   queues: [...mqQueues, ...tradeMatching.failureQueues, ...settlement.failureQueues],
   databases: [tradeMatching.database, settlement.database],
-  functions: [...tradeMatching.functions, ...settlement.functions, generator, ...operations],
+  functions: [...tradeMatching.functions, ...settlement.functions, generator, ...operations, verify],
   stateMachines: workflows,
   // Named as operators know them from the reference runbooks: `<app>-<kind>`, one per region (`-<region>` appended).
   routingControls: [

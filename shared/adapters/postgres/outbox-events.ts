@@ -19,9 +19,14 @@ export const OutboxEventType = {
   settlementRejected: 'settlement.rejected',
 } as const;
 
-const rejected = (aggregateId: string, eventType: string, nack: Nack): OutboxEvent => ({ aggregateId, eventType, payload: nack });
+/** A rejection carries the id of the message it answers, when the caller knows it (the pipeline does). */
+const rejected = (aggregateId: string, eventType: string, nack: Nack, messageId?: string): OutboxEvent => ({
+  aggregateId,
+  eventType,
+  payload: messageId === undefined ? nack : { ...nack, messageId },
+});
 
-export function matchOutcomeEvents(leg: TradeLeg, outcome: MatchOutcome): OutboxEvent[] {
+export function matchOutcomeEvents(leg: TradeLeg, outcome: MatchOutcome, messageId?: string): OutboxEvent[] {
   const stored = (trade: TradeRecord): OutboxEvent => ({
     aggregateId: trade.id,
     eventType: OutboxEventType.tradeStored(trade.status),
@@ -31,7 +36,7 @@ export function matchOutcomeEvents(leg: TradeLeg, outcome: MatchOutcome): Outbox
     case 'duplicate':
       return [];
     case 'conflict':
-      return [rejected(TradeLeg.id(leg), OutboxEventType.tradeRejected, outcome.nack)];
+      return [rejected(TradeLeg.id(leg), OutboxEventType.tradeRejected, outcome.nack, messageId)];
     case 'unmatched':
       return [stored(outcome.trade)];
     case 'matched':
@@ -40,7 +45,7 @@ export function matchOutcomeEvents(leg: TradeLeg, outcome: MatchOutcome): Outbox
   }
 }
 
-export function pairingEvents(settlement: Settlement, decision: PairingDecision): OutboxEvent[] {
+export function pairingEvents(settlement: Settlement, decision: PairingDecision, messageId?: string): OutboxEvent[] {
   const stored = (record: SettlementRecord): OutboxEvent => ({
     aggregateId: record.id,
     eventType: OutboxEventType.settlementStored(record.status),
@@ -50,7 +55,7 @@ export function pairingEvents(settlement: Settlement, decision: PairingDecision)
     case 'duplicate':
       return [];
     case 'conflict':
-      return [rejected(Settlement.id(settlement), OutboxEventType.settlementRejected, decision.nack)];
+      return [rejected(Settlement.id(settlement), OutboxEventType.settlementRejected, decision.nack, messageId)];
     case 'unmatched':
       return [stored(decision.record)];
     case 'settled':

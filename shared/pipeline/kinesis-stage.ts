@@ -1,0 +1,104 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import { publishForwards, type Forward } from '#shared/pipeline/forward.ts';
+import { RoutingControlOffError, stageGate } from '#shared/pipeline/stage-gate.ts';
+import { stageTelemetry } from '#shared/pipeline/telemetry.ts';
+import type { StreamPublisher } from '#shared/ports/stream-publisher.ts';
+
+/**
+ * The shape every Kinesis-triggered stage shares (DESIGN §2, §7):
+ *
+ * - Powertools `BatchProcessor` with `ReportBatchItemFailures`: records are processed one after another, in shard
+ *   order, and only the failed ones are reported, so the mapping checkpoints past everything that succeeded.
+ * - Per-record idempotency (`makeIdempotent`, keyed on the record's business `id`): the stage's result for a record
+ *   — the records it forwards — is stored, so a redelivered record forwards the same records again without
+ *   redoing the work. One persistence layer per function; its keys are prefixed with the function name.
+ * - What a batch forwards is published after the batch, in one `PutRecords` per stream, resending only rejected
+ *   entries; if that still fails the whole invocation fails and the batch comes back (downstream is idempotent).
+ * - Gated by a routing control when the stage has one: while it is Off the batch is not touched.
+ */
+
+export class UnreadableRecordError extends Error {
+  override readonly name = 'UnreadableRecordError';
+}
+
+export interface KinesisStageOptions<TInput extends { id: string }> {
+  /** `<app prefix>-<stage>`, e.g. `tm-ingestion`: the logger's service and the metrics' dimension. */
+  readonly name: string;
+  readonly input: z.ZodType<TInput>;
+  /** The stage's work for one record: its safe-store write, then what to forward. Must be idempotent. */
+  process(input: TInput): Promise<Forward[]>;
+  /** After the batch's forwards were accepted downstream (the matching stage marks its outbox rows relayed). */
+  afterForwarding?(forwards: readonly Forward[]): Promise<void>;
+  /** The trade id to log as the correlation id. */
+  correlationId?(input: TInput): string | undefined;
+  readonly idempotencyTable: string;
+  /** Routing control (`<app>-app`) that must be On in this region; `-<region>` is appended. */
+  readonly routingControl?: string;
+  readonly publisher: StreamPublisher;
+  readonly dynamodb?: DynamoDBClient;
+}
+
+const decoder = new TextDecoder();
+
+export function kinesisStage<TInput extends { id: string }>(options: KinesisStageOptions<TInput>) {
+  const { logger, metrics } = stageTelemetry(options.name);
+  const config = new IdempotencyConfig({ eventKeyJmesPath: 'id', throwOnNoIdempotencyKey: true, expiresAfterSeconds: 7 * 24 * 3600 });
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: options.idempotencyTable, awsSdkV3Client: options.dynamodb ?? new DynamoDBClient({}) });
+  const processOnce = makeIdempotent((input: TInput) => options.process(input), { persistenceStore, config });
+  const gate = stageGate(options.routingControl);
+
+  const decode = (record: KinesisStreamRecord): TInput => {
+    const text = decoder.decode(Buffer.from(record.kinesis.data, 'base64'));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new UnreadableRecordError(`record ${record.kinesis.sequenceNumber} is not JSON: ${text.slice(0, 120)}`);
+    }
+    const parsed = options.input.safeParse(json);
+    if (!parsed.success) throw new UnreadableRecordError(`record ${record.kinesis.sequenceNumber} is not a ${options.name} input: ${parsed.error.message.slice(0, 300)}`);
+    return parsed.data;
+  };
+
+  return async (event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> => {
+    config.registerLambdaContext(context);
+    logger.addContext(context);
+    if (gate && !(await gate.waitUntilOn())) throw new RoutingControlOffError(gate.controlName);
+
+    const forwards: Forward[] = [];
+    let failed = 0;
+    const processor = new BatchProcessor(EventType.KinesisDataStreams);
+    const handleRecord = async (record: KinesisStreamRecord) => {
+      const input = decode(record);
+      const correlationId = options.correlationId?.(input);
+      if (correlationId) logger.appendKeys({ correlation_id: correlationId });
+      try {
+        const produced = await processOnce(input);
+        forwards.push(...produced);
+      } catch (error) {
+        failed += 1;
+        logger.warn('record failed; the mapping will deliver it again', { recordId: input.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        throw error;
+      } finally {
+        logger.resetKeys();
+      }
+    };
+    try {
+      const response = await processPartialResponse(event, handleRecord, processor, { context, processInParallel: false });
+      await publishForwards(options.publisher, forwards);
+      await options.afterForwarding?.(forwards);
+      metrics.addMetric('RecordsProcessed', MetricUnit.Count, event.Records.length - failed);
+      metrics.addMetric('RecordsFailed', MetricUnit.Count, failed);
+      metrics.addMetric('RecordsForwarded', MetricUnit.Count, forwards.length);
+      return response;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,19 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+/** Powertools Logger (JSON, correlation id = trade id) and Metrics (EMF) for one stage (DESIGN §7). */
+export function stageTelemetry(stage: string) {
+  const logger = new Logger({ serviceName: stage, logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+  const metrics = new Metrics({ namespace: 'Rotor', serviceName: stage, defaultDimensions: { region: process.env.AWS_REGION ?? 'unknown' } });
+  return { logger, metrics };
+}
+
+export function requiredEnv(variable: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[variable];
+  if (!value) throw new MissingConfigurationError(`environment variable ${variable} is not set`);
+  return value;
+}
+
+export class MissingConfigurationError extends Error {
+  override readonly name = 'MissingConfigurationError';
+}

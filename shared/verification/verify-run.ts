@@ -1,0 +1,116 @@
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Kysely } from 'kysely';
+import { TradeLeg } from '#domain/trade-leg.ts';
+import { PostgresLedgerRepository } from '#shared/adapters/postgres/ledger-repository.ts';
+import type { SettlementDatabase } from '#shared/adapters/postgres/migrations/settlement.ts';
+import type { TradeMatchingDatabase } from '#shared/adapters/postgres/migrations/trade-matching.ts';
+import { legBody, legsOfRun, type GeneratorRunStore } from '#shared/load/generator-run.ts';
+import { MessageId } from '#shared/pipeline/message-id.ts';
+import { simulate } from '#shared/simulation/in-memory-pipeline.ts';
+import { judge, responseId, resultId, TRADE_STATUSES, type Observed, type SentLeg, type TradeState, type VerifyReport } from '#shared/verification/judge.ts';
+
+/**
+ * Gathers what `judge` needs from one region: the generator's runs, the matching databases of both apps and the
+ * safe stores along each leg's path, reading only the ids the sent legs concern.
+ */
+
+export interface VerificationSources {
+  readonly runs: GeneratorRunStore;
+  readonly documents: DynamoDBDocumentClient;
+  readonly tables: { tmInbound: string; tmMatching: string; tmOutbound: string; smMatching: string; smOutbound: string };
+  readonly tradeMatching: Kysely<TradeMatchingDatabase>;
+  readonly settlement: Kysely<SettlementDatabase>;
+}
+
+export interface VerifyRequest {
+  /** Judge only the first N legs of each run (run id → N): the legs sent when verification began. */
+  readonly cutoff?: Readonly<Record<string, number>>;
+}
+
+export interface VerifyResult extends VerifyReport {
+  readonly cutoff: Record<string, number>;
+  readonly runs: number;
+}
+
+const BATCH_GET_LIMIT = 100;
+const SQL_IN_LIMIT = 1_000;
+
+export async function verifyRuns(request: VerifyRequest, sources: VerificationSources): Promise<VerifyResult> {
+  const runs = await sources.runs.all();
+  const cutoff: Record<string, number> = {};
+  const legs = runs.flatMap((run) => {
+    const sent = Math.min(run.legsSent, request.cutoff?.[run.id] ?? (request.cutoff ? 0 : run.legsSent));
+    cutoff[run.id] = sent;
+    return legsOfRun({ ...run, legsSent: sent }).map((generated) => ({ body: legBody(generated), leg: generated.leg, queue: run.queue }));
+  });
+  const expected = await simulate(legs.map(({ body }, index) => ({ index, body })));
+  const sent: SentLeg[] = legs.map(({ body, leg, queue }) => ({ messageId: MessageId.of(queue, body), tradeId: TradeLeg.id(leg) }));
+
+  const tradeIds = [...new Set(sent.map((leg) => leg.tradeId))];
+  const settlementIds = Object.keys(expected.settlements);
+  const [acked, tradesInStore, deliveriesTm, settlementsInStore, deliveriesSm, tradesInDatabase, settlementsInDatabase, balances] = await Promise.all([
+    batchGet(sources.documents, sources.tables.tmInbound, sent.map((leg) => leg.messageId)),
+    batchGet(sources.documents, sources.tables.tmMatching, tradeIds),
+    batchGet(sources.documents, sources.tables.tmOutbound, tradeIds.flatMap((id) => TRADE_STATUSES.map((status) => responseId(id, status)))),
+    batchGet(sources.documents, sources.tables.smMatching, settlementIds),
+    batchGet(sources.documents, sources.tables.smOutbound, settlementIds.flatMap((id) => ['SETTLED', 'MISMATCHED'].map((status) => resultId(id, status)))),
+    tradesOf(sources.tradeMatching, tradeIds),
+    settlementsOf(sources.settlement, settlementIds),
+    new PostgresLedgerRepository(sources.settlement).balances(),
+  ]);
+  const deliveries = new Map<string, number>();
+  for (const [id, item] of [...deliveriesTm, ...deliveriesSm]) deliveries.set(id, Number(item.deliveries ?? 0));
+  const observed: Observed = {
+    acked: new Set(acked.keys()),
+    tradesInStore: statusesOf(tradesInStore),
+    settlementsInStore: statusesOf(settlementsInStore),
+    deliveries,
+    tradesInDatabase,
+    settlementsInDatabase,
+    ledgerBalanced: balances.toJSON().balanced,
+  };
+  return { ...judge(sent, expected, observed), cutoff, runs: runs.length };
+}
+
+const statusesOf = (items: Map<string, Record<string, unknown>>) => new Map([...items].map(([id, item]) => [id, String(item.status)]));
+
+async function batchGet(documents: DynamoDBDocumentClient, table: string, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  const found = new Map<string, Record<string, unknown>>();
+  const unique = [...new Set(ids)];
+  for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+    let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ id }));
+    for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
+      const response: BatchGetCommandOutput = await documents.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+      for (const item of response.Responses?.[table] ?? []) found.set(String(item.id), item);
+      keys = response.UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return found;
+}
+
+async function tradesOf(db: Kysely<TradeMatchingDatabase>, ids: readonly string[]): Promise<Map<string, TradeState>> {
+  const trades = new Map<string, { status: string; allocations: Record<string, string> }>();
+  for (let start = 0; start < ids.length; start += SQL_IN_LIMIT) {
+    const chunk = ids.slice(start, start + SQL_IN_LIMIT);
+    const [rows, allocations] = await Promise.all([
+      db.selectFrom('trades').select(['id', 'status']).where('id', 'in', chunk).execute(),
+      db.selectFrom('allocations').select(['trade_id', 'allocation_id', 'status']).where('trade_id', 'in', chunk).execute(),
+    ]);
+    for (const row of rows) trades.set(row.id, { status: row.status, allocations: {} });
+    for (const allocation of allocations) {
+      const trade = trades.get(allocation.trade_id);
+      if (trade) trade.allocations[String(allocation.allocation_id)] = allocation.status;
+    }
+  }
+  return trades;
+}
+
+async function settlementsOf(db: Kysely<SettlementDatabase>, ids: readonly string[]): Promise<Map<string, string>> {
+  const settlements = new Map<string, string>();
+  for (let start = 0; start < ids.length; start += SQL_IN_LIMIT) {
+    const rows = await db.selectFrom('settlements').select(['id', 'status']).where('id', 'in', ids.slice(start, start + SQL_IN_LIMIT)).execute();
+    for (const row of rows) settlements.set(row.id, row.status);
+  }
+  return settlements;
+}
