@@ -38,6 +38,11 @@ export function wholeNumber(name: string, text: string | undefined, fallback?: n
   return Number(text);
 }
 
+export function positiveNumber(name: string, text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text) || !(Number(text) > 0)) throw new UsageError(`--${name} must be a number above 0, got "${text}"`);
+  return Number(text);
+}
+
 /** Lines of a file, or of standard input for `-`, with their 0-based line numbers; blank lines are skipped. */
 export async function* readLines(path: string, io: CommandIO): AsyncGenerator<{ index: number; body: string }> {
   const input = path === '-' ? io.stdin() : createReadStream(path);

@@ -11,11 +11,19 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   simulate: { summary: 'run the trade matching and settlement rules over a file of trade legs, offline', run: runSimulate },
-  generate: { summary: 'generate trade legs and their ground truth (offline: --out FILE)', run: runGenerate },
+  generate: { summary: 'send generated trade legs to the active region (or write them offline with --out FILE)', run: runGenerate },
   // The twin's commands load the controller and the AWS SDK only when used, so the offline commands start fast.
   up: {
     summary: 'start the two-region twin and its global layer; Ctrl-C stops it',
     run: async (args, io) => (await import('./commands/up.ts')).runUp(args, io),
+  },
+  submit: {
+    summary: 'send raw messages (one JSON body per line) to the active region',
+    run: async (args, io) => (await import('./commands/submit.ts')).runSubmit(args, io),
+  },
+  verify: {
+    summary: "judge the running twin against the generator's ground truth",
+    run: async (args, io) => (await import('./commands/verify.ts')).runVerify(args, io),
   },
   status: {
     summary: 'regions, routing controls and replication lag of the running twin',
