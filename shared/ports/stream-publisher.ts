@@ -1,6 +1,8 @@
 /**
  * The stream port: how a stage forwards records to the next stage's Kinesis stream. Records of one partition key
- * keep their order; a publish resolves only when every record was accepted.
+ * land on one shard, in the order given — except that an entry the service rejected and that is resent lands after
+ * the later entries that were accepted. Rotor's stages take that: matching is commutative per key and every stage
+ * is idempotent. A publish resolves only when every record was accepted.
  */
 
 export interface OutgoingRecord {
