@@ -8,8 +8,11 @@ import { type CommandIO, parseOptions } from '../io.ts';
 const HELP = `Usage: rotor status [--json] [--data-dir DIR]
 
 Asks the running twin (started by \`rotor up\`) for: every region (up or down, pid, start-up time, memory, items per
-table, event-source mapping iterator ages), the ARC routing controls and their states, and DynamoDB global-table
-replication per direction (state, backlog, oldest pending change, replication latency per table).
+pipeline stage's safe store and per other table, event-source mapping iterator ages or queue depths), the ARC
+routing controls and their states, DynamoDB global-table replication per direction (state, backlog, oldest pending
+change, replication latency per table), the Aurora global databases and the generator loop.
+JSON: per region \`stages\` ({"<safe-store table>": items}), \`tableItems\` (every table), \`queuePrefix\` (put before
+every queue name on the region's broker; '' unless regions share one broker).
 Exits 1 when no twin runs on the data directory.
 
 Options:
@@ -75,11 +78,24 @@ export function formatStatus(status: TwinStatus): string {
     ]),
   ];
 
-  const tableNames = [...new Set(status.regions.flatMap((region) => Object.keys(region.tableItems ?? {})))];
+  const shared = status.regions.filter((region) => region.queuePrefix);
+  if (shared.length > 0) {
+    lines.push('', `Shared broker: queues are prefixed per region (${shared.map((region) => `${region.region} → ${region.queuePrefix}<queue>`).join(', ')})`);
+  }
+
+  const count = (items: Record<string, number> | null, name: string) => (items?.[name] === undefined ? '-' : String(items[name]));
+  const stageNames = [...new Set(status.regions.flatMap((region) => Object.keys(region.stages ?? {})))];
+  if (stageNames.length > 0) {
+    lines.push('', ...table([
+      ['STAGE (safe-store items)', ...regions],
+      ...stageNames.map((name) => [stageLabel(name), ...status.regions.map((region) => count(region.stages, name))]),
+    ]));
+  }
+  const tableNames = [...new Set(status.regions.flatMap((region) => Object.keys(region.tableItems ?? {})))].filter((name) => !stageNames.includes(name));
   if (tableNames.length > 0) {
     lines.push('', ...table([
       ['TABLE ITEMS', ...regions],
-      ...tableNames.map((name) => [name, ...status.regions.map((region) => (region.tableItems?.[name] === undefined ? '-' : String(region.tableItems[name])))]),
+      ...tableNames.map((name) => [name, ...status.regions.map((region) => count(region.tableItems, name))]),
     ]));
   }
 
@@ -118,11 +134,25 @@ export function formatStatus(status: TwinStatus): string {
       lines.push(`      ${name}: backlog ${metrics.backlog}, ReplicationLatency last ${metrics.lastLatencyMs} ms, avg ${metrics.averageLatencyMs} ms, max ${metrics.maxLatencyMs} ms over ${metrics.replicated}`);
     }
   }
+  if (status.generator) {
+    const g = status.generator;
+    const where = g.region ? ` into ${g.region}` : '';
+    lines.push('', `Generator: ${g.rate} legs/s${where}, ${g.state}${g.reason ? ` (${g.reason})` : ''}; ${g.runs} runs, ${g.legsSent} legs sent${g.lastError ? `; last error: ${g.lastError}` : ''}`);
+  }
   for (const [name, component] of Object.entries(status.components)) {
     if (name === 'aurora') lines.push(...describeAurora(component as Record<string, AuroraDatabaseStatus>));
     else lines.push('', `${name}: ${JSON.stringify(component)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+const APP_PREFIXES: Record<string, string> = { tm: 'trade-matching', sm: 'settlement' };
+
+/** `tm-ingestion-store` → `trade-matching ingestion`: the row an operator reads; other names stay as they are. */
+function stageLabel(table: string): string {
+  const match = /^([a-z]+)-(.+)-store$/.exec(table);
+  const app = match && APP_PREFIXES[match[1]!];
+  return app ? `${app} ${match[2]}` : table;
 }
 
 function describeAurora(databases: Record<string, AuroraDatabaseStatus>): string[] {

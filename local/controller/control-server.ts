@@ -1,11 +1,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { RegionCommandError } from '#local/controller/errors.ts';
+import { NoActiveRegionError, SeveralActiveRegionsError } from '#shared/adapters/edge/active-broker.ts';
+import { listen } from '#local/support/listen.ts';
+import { MAX_INVOKE_PAYLOAD_BYTES } from '#local/region/invoke-endpoint.ts';
+import { RegionCommandError, RegionUnavailableError } from '#local/controller/errors.ts';
+import { isAppName, type InvokeTarget, type ProxiedInvocation } from '#local/controller/function-invoker.ts';
 
 /**
  * The controller's HTTP endpoint on 127.0.0.1, found through `controller.json` in the twin's data directory:
- *   GET  /status                         the whole twin (what `rotor status --json` prints)
- *   POST /regions/<region>/stop|kill|start  an outage or a recovery of one region (what `rotor region` sends)
+ *   GET  /status                                          the whole twin (what `rotor status --json` prints)
+ *   POST /regions/<region>/stop|kill|start                an outage or a recovery of one region (`rotor region`)
+ *   POST /regions/<region>/functions/<name>/invocations   invoke a function in that region
+ *   POST /apps/<app>/functions/<name>/invocations         invoke it in the app's active region (dns control On)
+ * Invocations answer as AWS Lambda's Invoke API does (the region's status, `X-Amz-Function-Error` and body, passed
+ * through), plus `X-Rotor-Region`: the region that ran it. A region that is not up, or an app with no active
+ * region, is 409; other controller errors are `{error, type}`.
  */
 
 export type RegionAction = 'stop' | 'kill' | 'start';
@@ -13,6 +21,7 @@ export type RegionAction = 'stop' | 'kill' | 'start';
 export interface ControlHandlers {
   status(): Promise<unknown>;
   regionAction(region: string, action: RegionAction): Promise<unknown>;
+  invoke(target: InvokeTarget, functionName: string, payload: Buffer): Promise<ProxiedInvocation>;
 }
 
 export interface RunningControlServer {
@@ -21,23 +30,30 @@ export interface RunningControlServer {
 }
 
 const REGION_ACTION = /^\/regions\/([a-z0-9-]+)\/(stop|kill|start)$/;
+const INVOCATION = /^\/(regions|apps)\/([a-z0-9-]+)\/functions\/([^/]+)\/invocations$/;
+
+type Reply = { status: number; json: unknown } | { status: number; text: string; headers: Record<string, string> };
+
+class ControlRequestError extends Error {
+  override readonly name = 'ControlRequestError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export async function startControlServer(port: number, handlers: ControlHandlers): Promise<RunningControlServer> {
   const server = createServer((request, response) => {
     void route(request, handlers).then(
-      ([status, body]) => send(response, status, body),
-      (error: unknown) => {
-        const clientError = error instanceof RegionCommandError;
-        send(response, clientError ? 409 : 500, { error: error instanceof Error ? error.message : String(error), type: (error as Error).name });
-      },
+      (reply) => send(response, reply),
+      (error: unknown) => send(response, { status: statusOf(error), json: { error: error instanceof Error ? error.message : String(error), type: (error as Error).name } }),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  const boundPort = await listen(server, '127.0.0.1', port);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${boundPort}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -46,14 +62,50 @@ export async function startControlServer(port: number, handlers: ControlHandlers
   };
 }
 
-async function route(request: IncomingMessage, handlers: ControlHandlers): Promise<[number, unknown]> {
-  const path = (request.url ?? '/').split('?')[0]!;
-  if (request.method === 'GET' && path === '/status') return [200, await handlers.status()];
-  const action = REGION_ACTION.exec(path);
-  if (request.method === 'POST' && action) return [200, await handlers.regionAction(action[1]!, action[2] as RegionAction)];
-  return [404, { error: `no such controller request: ${request.method} ${path}` }];
+function statusOf(error: unknown): number {
+  if (error instanceof ControlRequestError) return error.status;
+  const conflict = [RegionCommandError, RegionUnavailableError, NoActiveRegionError, SeveralActiveRegionsError].some((type) => error instanceof type);
+  return conflict ? 409 : 500;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+async function route(request: IncomingMessage, handlers: ControlHandlers): Promise<Reply> {
+  const path = (request.url ?? '/').split('?')[0]!;
+  if (request.method === 'GET' && path === '/status') return { status: 200, json: await handlers.status() };
+  const action = REGION_ACTION.exec(path);
+  if (request.method === 'POST' && action) return { status: 200, json: await handlers.regionAction(action[1]!, action[2] as RegionAction) };
+  const invocation = INVOCATION.exec(path);
+  if (request.method === 'POST' && invocation) {
+    const [, kind, name, functionName] = invocation as unknown as [string, 'regions' | 'apps', string, string];
+    if (kind === 'apps' && !isAppName(name)) throw new ControlRequestError(404, `no app named ${name}; apps are trade-matching and settlement`);
+    const target: InvokeTarget = kind === 'apps' ? { app: name as 'trade-matching' | 'settlement' } : { region: name };
+    const payload = await readPayload(request);
+    const answer = await handlers.invoke(target, decodeURIComponent(functionName), payload);
+    return {
+      status: answer.status,
+      text: answer.body,
+      headers: {
+        'content-type': 'application/json',
+        'X-Rotor-Region': answer.region,
+        ...(answer.functionError === undefined ? {} : { 'X-Amz-Function-Error': answer.functionError }),
+      },
+    };
+  }
+  return { status: 404, json: { error: `no such controller request: ${request.method} ${path}` } };
+}
+
+async function readPayload(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_INVOKE_PAYLOAD_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_INVOKE_PAYLOAD_BYTES) throw new ControlRequestError(413, `the payload is ${size} bytes; Lambda takes at most ${MAX_INVOKE_PAYLOAD_BYTES}`);
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, reply: Reply): void {
+  if (response.headersSent) return;
+  if ('text' in reply) response.writeHead(reply.status, reply.headers).end(reply.text);
+  else response.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.json));
 }

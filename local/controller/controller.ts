@@ -1,30 +1,30 @@
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import type { RunningArcEmulator } from '#local/global/arc/emulator.ts';
 import type { GlobalTables } from '#local/global/dynamo-replication/global-tables.ts';
 import { isTopologyName, resolveTopology, type TopologyName } from '#local/region/topologies.ts';
 import type { RegionReadyReport } from '#local/region/region.ts';
-import type { Topology } from '#shared/topology/schema.ts';
+import type { RoutingControlState } from '#shared/ports/routing-controls.ts';
+import type { AppName, Topology } from '#shared/topology/schema.ts';
 import { startControlServer, type RegionAction, type RunningControlServer } from '#local/controller/control-server.ts';
-import { RegionCommandError, TwinAlreadyRunningError, TwinConfigurationError } from '#local/controller/errors.ts';
+import { RegionCommandError, TwinConfigurationError } from '#local/controller/errors.ts';
 import { startAuroraGlobalDatabases } from '#local/controller/aurora-global-databases.ts';
+import { FunctionInvoker, type InvokeTarget } from '#local/controller/function-invoker.ts';
+import { GENERATOR_CONTROL, GENERATOR_FUNCTION, GeneratorLoop, type GeneratorStatus } from '#local/controller/generator-loop.ts';
 import { GlobalLayer, startArc, type AuroraCoordinatorStarter } from '#local/controller/global-layer.ts';
 import { RegionSupervisor, type RegionExit } from '#local/controller/region-supervisor.ts';
-import { DEFAULT_TWIN_DATA_DIR, DEFAULT_TWIN_REGIONS, TwinLayout, type TwinPorts } from '#local/controller/twin-layout.ts';
+import { regionBrokers, regionPostgresUrls, twinBackends, type RegionBroker } from '#local/controller/twin-backends.ts';
+import { refuseIfRunning } from '#local/controller/twin-lock.ts';
+import { assertPortsFree, DEFAULT_TWIN_DATA_DIR, DEFAULT_TWIN_REGIONS, portOwners, TwinLayout, type TwinBackends, type TwinPorts } from '#local/controller/twin-layout.ts';
 import { countTableItems, regionEntry, replicationDirections, type TwinStatus } from '#local/controller/twin-status.ts';
 
 /**
  * The two-region twin: the global layer (ARC cluster, DynamoDB global tables; see global-layer.ts) in this
  * process, and one OS process per region (region-supervisor.ts), each on fixed ports and its own data directory
- * under the twin's. Operators and drills stop, kill and restart regions through it; everything it knows is on disk,
- * so a twin started again on the same directory comes back with its data, routing-control states and replication
- * backlog.
+ * under the twin's. Operators and drills stop, kill and restart regions through it, and invoke functions through
+ * it; everything it knows is on disk, so a twin started again on the same directory comes back with its data,
+ * routing-control states and replication backlog.
  */
 
 export const MAX_TWIN_REGIONS = 3;
-
-const execFileAsync = promisify(execFile);
 
 export interface TwinOptions {
   /** Default `.rotor/twin`. */
@@ -32,14 +32,25 @@ export interface TwinOptions {
   /** Default: the regions of the last run on this directory, else us-east-1 and us-west-2. The first starts active. */
   readonly regions?: readonly string[];
   readonly topology?: TopologyName;
-  /** Wipes the data directory first. */
+  /** Wipes the data directory first (and, with `postgresUrl`, drops and recreates the twin's databases). */
   readonly fresh?: boolean;
   /** Async replication delay per direction; default the global tables' (300 ms). */
   readonly replicationLagMs?: number;
   readonly regionReadyTimeoutMs?: number;
   /** Where the Aurora Global Database coordinator is started; see AuroraCoordinatorStarter. */
   readonly startAuroraCoordinator?: AuroraCoordinatorStarter;
-  /** Progress lines for the operator (region up, region down, …). */
+  /**
+   * A PostgreSQL server instead of PGlite: each region's copy of each manifest database is created in it as
+   * `rotor_<region>_<database>` (twin-backends.ts).
+   */
+  readonly postgresUrl?: string;
+  /** ActiveMQ STOMP URLs instead of the embedded brokers: one for every region (queues prefixed `<region>.`), or one per region. */
+  readonly brokerUrls?: readonly string[];
+  /** Legs per second for the background generator loop (generator-loop.ts); no loop when omitted. */
+  readonly generatorRate?: number;
+  /** Where region processes resolve handler modules; default the repository root (tests point it at fixtures). */
+  readonly codeRoot?: string;
+  /** Progress lines for the operator (region up, region down, generator, …). */
   readonly onEvent?: (message: string) => void;
 }
 
@@ -53,8 +64,20 @@ export interface RunningTwin {
   readonly globalTables: GlobalTables;
   /** Wall time of `startTwin`, and each region's own start-up (process start to ready). */
   readonly startupMs: { readonly total: number; readonly regions: Readonly<Record<string, number>> };
-  /** Region → `stomp://host:port` of its broker, known whether the region is up or not (fixed ports). */
+  /** Region → `stomp://host:port` of its broker, known whether the region is up or not (fixed ports or given URLs). */
   readonly brokers: Readonly<Record<string, string>>;
+  /** Region → what is put before every queue name on its broker ('' unless regions share one broker). */
+  readonly queuePrefixes: Readonly<Record<string, string>>;
+  /** Where the twin's data lives besides its directory (PGlite or a PostgreSQL server; embedded or given brokers). */
+  readonly backends: TwinBackends;
+  /** The name manifest queue `queue` has on `region`'s broker, e.g. `us-east-1.tm.trades` on a shared broker. */
+  queueName(region: string, queue: string): string;
+  /** The region whose `<app>-dns` routing control is On; NoActiveRegionError / SeveralActiveRegionsError otherwise. */
+  activeRegion(app: AppName): string;
+  /** Invokes a function synchronously, as TwinClient.invoke does (FunctionError, ControllerRequestError). */
+  invoke<T>(functionName: string, payload: unknown, target: InvokeTarget, signal?: AbortSignal): Promise<T>;
+  /** The `--rate` generator loop; null without one. */
+  generatorStatus(): GeneratorStatus | null;
   region(region: string): RegionSupervisor;
   /** The DynamoDB endpoint the region's functions use (its replicating endpoint). */
   dynamodbEndpoint(region: string): string;
@@ -62,7 +85,7 @@ export interface RunningTwin {
   killRegion(region: string): Promise<RegionExit | undefined>;
   startRegion(region: string): Promise<RegionReadyReport>;
   status(): Promise<TwinStatus>;
-  /** Stops every region (SIGTERM), then the global layer; removes controller.json. */
+  /** Stops the generator loop, every region (SIGTERM), then the global layer; removes controller.json. */
   stop(): Promise<void>;
 }
 
@@ -76,11 +99,20 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
   const topologyName = options.topology ?? 'rotor';
   if (!isTopologyName(topologyName)) throw new TwinConfigurationError(`unknown manifest ${String(topologyName)}`);
   const topology = resolveTopology(topologyName);
+  if (options.generatorRate !== undefined && !(Number.isFinite(options.generatorRate) && options.generatorRate > 0)) {
+    throw new TwinConfigurationError(`the generator rate must be a positive number of legs per second, not ${options.generatorRate}`);
+  }
 
   await refuseIfRunning(layout);
   if (options.fresh) await layout.wipe();
-  const regions = validateRegions(options.regions ?? (await layout.readSaved())?.regions ?? DEFAULT_TWIN_REGIONS, topology);
-  const ports = await layout.portsFor(regions, topologyName);
+  const saved = await layout.readSaved();
+  const regions = validateRegions(options.regions ?? saved?.regions ?? DEFAULT_TWIN_REGIONS, topology);
+  const backends = twinBackends(options, regions);
+  layout.assertSameBackends(saved, backends);
+  const ports = await layout.portsFor(regions, topologyName, backends);
+  await assertPortsFree(portOwners(ports, regions, { embeddedBrokers: options.brokerUrls === undefined }), layout.dataDir);
+  const postgresUrls = await regionPostgresUrls(options.postgresUrl, { regions, topology, saved, backends, fresh: options.fresh ?? false });
+  const brokers: Record<string, RegionBroker> = regionBrokers(options.brokerUrls, regions, ports);
   const replicatingUrl = (region: string) => `http://127.0.0.1:${ports.regions[region]!.replicatingDynamodb}`;
 
   let globalLayer: GlobalLayer | undefined;
@@ -94,7 +126,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     queues.set(region, next);
     return next;
   };
+
+  // Before the regions: their functions are handed the cluster's endpoints.
+  const arc = await startArc(layout, regions, ports);
   for (const region of regions) {
+    const broker = brokers[region]!;
     supervisors.set(region, new RegionSupervisor({
       region,
       dataDir: layout.regionDir(region),
@@ -102,6 +138,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       topology: topologyName,
       ports: ports.regions[region]!,
       dynamodbEndpointForFunctions: replicatingUrl(region),
+      arcEndpoints: arc.clusterEndpointsJson,
+      ...(postgresUrls ? { postgresUrls: postgresUrls[region]! } : {}),
+      ...(broker.external ? { brokerUrl: broker.url } : {}),
+      ...(broker.queuePrefix ? { queuePrefix: broker.queuePrefix } : {}),
+      ...(options.codeRoot === undefined ? {} : { codeRoot: options.codeRoot }),
       ...(options.regionReadyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.regionReadyTimeoutMs }),
       onExit: (exitedRegion, exit) => {
         if (shuttingDown) return;
@@ -113,11 +154,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     }));
   }
 
-  const arc = await startArc(layout, regions, ports);
   const startupByRegion: Record<string, number> = {};
+  const reports = new Map<string, RegionReadyReport>();
   let controlServer: RunningControlServer | undefined;
   try {
-    const reports = new Map<string, RegionReadyReport>();
     const started = await Promise.allSettled(
       [...supervisors.values()].map(async (supervisor) => {
         const report = await supervisor.start();
@@ -166,9 +206,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       await saveState();
       return report;
     });
+  const invoker = new FunctionInvoker({ regions, supervisorOf, controlStates: () => arc.states() });
+  const generator = generatorFor(options.generatorRate, reports, invoker, () => arc.states(), notify);
 
   const startedAt = began;
   const startupMs = { total: 0, regions: startupByRegion };
+  const stageTables = topology.tables.filter((table) => table.purpose === 'safe-store').map((table) => table.name);
   const status = async (): Promise<TwinStatus> => {
     const tableNames = topology.tables.map((table) => table.name);
     const entries = await Promise.all(
@@ -182,6 +225,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
           dataDir: layout.regionDir(supervisor.region),
           log: layout.logFile(supervisor.region),
           replicatingDynamodb: replicatingUrl(supervisor.region),
+          broker: brokers[supervisor.region]!.url,
+          queuePrefix: brokers[supervisor.region]!.queuePrefix,
+          stageTables,
         });
       }),
     );
@@ -193,6 +239,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       routingControls: Object.entries(arc.states()).map(([name, state]) => ({ name, state })).sort((a, b) => a.name.localeCompare(b.name)),
       arcEndpoints: arc.endpoints.map((endpoint, index) => ({ ...endpoint, running: arc.isEndpointRunning(index) })),
       replication: { lagMs: links[0]?.lagMs ?? 0, tables: layer.replicatedTables.map((table) => ({ ...table })), directions: replicationDirections(links) },
+      generator: generator?.status() ?? null,
       components: layer.componentStatus(),
       totalRssMB: controllerRss + entries.reduce((sum, entry) => sum + (entry.rssMB ?? 0), 0),
     };
@@ -201,7 +248,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
   try {
     controlServer = await startControlServer(ports.controller, {
       status,
-      regionAction: async (region: string, action: RegionAction) => {
+      regionAction: async (region: string, action: RegionAction): Promise<unknown> => {
         const supervisor = supervisorOf(region);
         if (action === 'start') {
           if (supervisor.state !== 'down') throw new RegionCommandError(`region ${region} is ${supervisor.state}, not down`);
@@ -212,6 +259,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
         const exit = await takeDown(region, action);
         return { region, state: supervisor.state, exit };
       },
+      invoke: (target, functionName, payload) => invoker.invokeRaw(target, functionName, payload),
     });
   } catch (error) {
     shuttingDown = true;
@@ -232,6 +280,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     });
   await saveState();
   startupMs.total = Math.round(performance.now() - began);
+  if (generator instanceof GeneratorLoop) generator.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -243,7 +292,17 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     arc,
     globalTables: layer.globalTables,
     startupMs,
-    brokers: Object.fromEntries(regions.map((region) => [region, `stomp://127.0.0.1:${ports.regions[region]!.broker}`])),
+    brokers: Object.fromEntries(regions.map((region) => [region, brokers[region]!.url])),
+    queuePrefixes: Object.fromEntries(regions.map((region) => [region, brokers[region]!.queuePrefix])),
+    backends,
+    queueName: (region, queue) => {
+      supervisorOf(region);
+      return `${brokers[region]!.queuePrefix}${queue}`;
+    },
+    activeRegion: (app) => invoker.regionOf({ app }),
+    invoke: async <T>(functionName: string, payload: unknown, target: InvokeTarget, signal?: AbortSignal) =>
+      (await invoker.invoke<T>(target, functionName, payload, signal)).result,
+    generatorStatus: () => generator?.status() ?? null,
     region: supervisorOf,
     dynamodbEndpoint: (region) => {
       supervisorOf(region);
@@ -256,6 +315,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     stop: () =>
       (stopping ??= (async () => {
         shuttingDown = true;
+        // First, and without waiting out a run in flight: it would keep sending legs into regions being stopped.
+        await generator?.stop();
         await controlServer.close();
         // Regions first: their functions may still write through the replicating endpoints while they drain.
         await Promise.all([...supervisors.values()].map((supervisor) => supervisor.stop()));
@@ -264,6 +325,30 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
         await layout.removeState();
       })()),
   };
+}
+
+/** The `--rate` loop, or a stand-in saying why there is none; undefined when no rate was asked for. */
+function generatorFor(
+  rate: number | undefined,
+  reports: ReadonlyMap<string, RegionReadyReport>,
+  invoker: FunctionInvoker,
+  controlStates: () => Readonly<Record<string, RoutingControlState>>,
+  notify: (message: string) => void,
+): Pick<GeneratorLoop, 'status' | 'stop'> | undefined {
+  if (rate === undefined) return undefined;
+  const missing = [...reports.values()].find((report) => !report.functions.includes(GENERATOR_FUNCTION));
+  if (missing) {
+    const skipped = missing.skippedFunctions.find((fn) => fn.name === GENERATOR_FUNCTION);
+    const reason = skipped ? skipped.reason : `the manifest has no ${GENERATOR_FUNCTION} function`;
+    notify(`generator: not started, ${reason}; --rate ${rate} has no effect`);
+    return GeneratorLoop.unavailable(rate, reason);
+  }
+  return new GeneratorLoop({
+    rate,
+    notify,
+    invoke: (payload, signal) => invoker.invoke({ app: 'trade-matching' }, GENERATOR_FUNCTION, payload, signal),
+    controlIsOn: () => controlStates()[GENERATOR_CONTROL] === 'On',
+  });
 }
 
 function validateRegions(regions: readonly string[], topology: Topology): string[] {
@@ -275,39 +360,4 @@ function validateRegions(regions: readonly string[], topology: Topology): string
     throw new TwinConfigurationError(`${unknown.join(', ')} not in the manifest's regions (${topology.regions.join(', ')}); a region runs only where the manifest deploys`);
   }
   return list;
-}
-
-/**
- * A controller that answers on this directory is running: refuse. One that died without cleaning up may have left
- * region processes holding the ports and data: they are killed, as the outage they already are.
- */
-async function refuseIfRunning(layout: TwinLayout): Promise<void> {
-  const state = await layout.readState();
-  if (!state) return;
-  if (state.pid !== process.pid && processAlive(state.pid)) {
-    const answers = await fetch(`${state.controlUrl}/status`, { signal: AbortSignal.timeout(2_000) }).then(() => true, () => false);
-    if (answers) throw new TwinAlreadyRunningError(layout.dataDir, state.pid);
-  }
-  for (const pid of Object.values(state.regionPids)) {
-    if (pid && processAlive(pid) && (await isRegionProcess(pid, layout.dataDir))) process.kill(pid, 'SIGKILL');
-  }
-  await layout.removeState();
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Only a process that is one of this twin's regions is ever killed, never a stranger that reused the pid. */
-async function isRegionProcess(pid: number, dataDir: string): Promise<boolean> {
-  const commandLine =
-    (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)) ??
-    // No /proc (macOS): ask ps.
-    (await execFileAsync('ps', ['-o', 'command=', '-p', String(pid)]).then(({ stdout }) => stdout, () => ''));
-  return commandLine.includes('local/region/main.ts') && commandLine.includes(dataDir);
 }

@@ -52,3 +52,47 @@ export class ControllerRequestError extends Error {
     super(message);
   }
 }
+
+/** A port of the twin's saved layout is held by another process, so the component that owns it cannot start. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    /** Who owns the port in the layout, e.g. `us-east-1 kinesis` or `controller`. */
+    readonly component: string,
+    readonly dataDir: string,
+  ) {
+    super(
+      `port ${port} (${component}) is in use by another process. The twin on ${dataDir} keeps its ports across restarts ` +
+        `(saved in ${dataDir}/twin.json), so it cannot move it. Free the port (\`ss -ltnp 'sport = :${port}'\` or ` +
+        `\`lsof -i :${port}\` shows who holds it), or start the twin on another --data-dir (it picks free ports), ` +
+        'or add --fresh to wipe this data directory and pick new ports.',
+    );
+  }
+}
+
+/** A request needs a region that is not up (down, starting, stopping, or not answering). */
+export class RegionUnavailableError extends Error {
+  override readonly name = 'RegionUnavailableError';
+  constructor(
+    readonly region: string,
+    detail: string,
+  ) {
+    super(`region ${region} ${detail}; start it with \`rotor region start ${region}\` or target another region`);
+  }
+}
+
+/** The function ran and failed (AWS `X-Amz-Function-Error: Unhandled`): it threw, timed out, or could not load. */
+export class FunctionError extends Error {
+  override readonly name = 'FunctionError';
+  constructor(
+    readonly functionName: string,
+    /** The name of what the handler threw, e.g. `TradeValidationError`, `FunctionTimeoutError`. */
+    readonly errorType: string,
+    readonly errorMessage: string,
+    /** The region that ran it, when the controller said. */
+    readonly region?: string,
+  ) {
+    super(`${functionName}${region ? ` in ${region}` : ''} failed: ${errorType}: ${errorMessage}`);
+  }
+}

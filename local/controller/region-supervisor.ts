@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { RegionReadyReport, RegionStatus } from '#local/region/region.ts';
 import { RegionCommandError, RegionProcessStartError } from '#local/controller/errors.ts';
 import type { RegionPorts } from '#local/controller/twin-layout.ts';
+import { POSTGRES_URLS_VARIABLE } from '#local/region/region-options.ts';
 
 /**
  * One region of the twin as its own OS process (`node --import tsx local/region/main.ts …`), on fixed ports and its
@@ -39,6 +40,16 @@ export interface RegionSupervisorOptions {
   readonly ports: RegionPorts;
   /** The region's replicating endpoint, which its functions use as their DynamoDB endpoint. */
   readonly dynamodbEndpointForFunctions: string;
+  /** The ARC cluster endpoints (JSON, as `DescribeCluster` lists them), handed to the functions. */
+  readonly arcEndpoints?: string;
+  /** Manifest database name → PostgreSQL URL of this region's copy; PGlite when omitted. */
+  readonly postgresUrls?: Readonly<Record<string, string>>;
+  /** `stomp://host:port` of an ActiveMQ instead of the region's embedded broker. */
+  readonly brokerUrl?: string;
+  /** Put before every queue name (`us-east-1.`) when regions share one broker. */
+  readonly queuePrefix?: string;
+  /** Where handler modules are resolved; the repository root when omitted. */
+  readonly codeRoot?: string;
   readonly readyTimeoutMs?: number;
   /** Called whenever the process is gone, asked to or not. */
   readonly onExit: (region: string, exit: RegionExit) => void;
@@ -100,10 +111,21 @@ export class RegionSupervisor {
         '--broker-port', String(ports.broker),
         '--status-port', String(ports.status),
         '--dynamodb-endpoint-for-functions', this.options.dynamodbEndpointForFunctions,
+        ...optionalFlags({
+          '--arc-endpoints': this.options.arcEndpoints,
+          '--activemq-url': this.options.brokerUrl,
+          '--queue-prefix': this.options.queuePrefix,
+          '--code-root': this.options.codeRoot,
+        }),
       ],
       {
         cwd: REPOSITORY_ROOT,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: {
+          ...process.env,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          // Not a flag: a command line, passwords and all, is readable by every local user.
+          ...(this.options.postgresUrls ? { [POSTGRES_URLS_VARIABLE]: JSON.stringify(this.options.postgresUrls) } : {}),
+        },
         stdio: ['ignore', 'pipe', logFd],
         // Its own process group: Ctrl-C in the terminal reaches the controller only, which stops regions in order.
         detached: true,
@@ -183,6 +205,10 @@ export class RegionSupervisor {
       clearTimeout(grace);
     }
   }
+}
+
+function optionalFlags(flags: Record<string, string | undefined>): string[] {
+  return Object.entries(flags).flatMap(([flag, value]) => (value ? [flag, value] : []));
 }
 
 function readyLine(child: ChildProcess, exited: Promise<RegionExit>, timeoutMs: number): Promise<string> {

@@ -1,14 +1,15 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { TwinConfigurationError } from '#local/controller/errors.ts';
+import { readFileIfPresent, writeFileDurably } from '#local/support/state-files.ts';
+import { PortInUseError, TwinConfigurationError } from '#local/controller/errors.ts';
 
 /**
  * Where a twin keeps everything on disk, and the ports it keeps across restarts. Ports are picked free on the
  * first start and saved, so endpoints (and the URLs handed to functions and to the replication links) stay the same
  * every time the twin or one of its regions comes back.
  *
- *   <data-dir>/twin.json               regions, manifest and ports (kept)
+ *   <data-dir>/twin.json               regions, manifest, ports and backends (kept)
  *   <data-dir>/controller.json         the running controller: pid, control URL, region pids (removed on a clean stop)
  *   <data-dir>/arc/                    routing-control states of the ARC cluster
  *   <data-dir>/regions/<region>/       the region process's data, plus dynamo-replication/ (its global-tables log)
@@ -34,10 +35,20 @@ export interface TwinPorts {
   readonly regions: Readonly<Record<string, RegionPorts>>;
 }
 
+/** Where the twin's data lives besides its directory; a twin resumes only on the same ones. */
+export interface TwinBackends {
+  /** `pglite`, or the PostgreSQL server (password left out). */
+  readonly databases: string;
+  /** `embedded`, or the broker URLs, comma-separated. */
+  readonly brokers: string;
+}
+
 export interface SavedTwinLayout {
   readonly regions: readonly string[];
   readonly topology: string;
   readonly ports: TwinPorts;
+  /** Absent in layouts saved before backends could be chosen: those twins ran on PGlite and embedded brokers. */
+  readonly backends?: TwinBackends;
 }
 
 export interface ControllerStateFile {
@@ -84,11 +95,12 @@ export class TwinLayout {
    * The ports of the saved layout for the given regions, with free ports picked (and saved) for anything new.
    * The saved layout keeps ports of regions not asked for this time, so they come back the same later.
    */
-  async portsFor(regions: readonly string[], topology: string): Promise<TwinPorts> {
+  async portsFor(regions: readonly string[], topology: string, backends: TwinBackends = DEFAULT_BACKENDS): Promise<TwinPorts> {
     const saved = await this.readSaved();
     if (saved && saved.topology !== topology) {
       throw new TwinConfigurationError(`${this.dataDir} holds a twin of the ${saved.topology} manifest, not ${topology}; use --fresh or another --data-dir`);
     }
+    this.assertSameBackends(saved, backends);
     const missingRegions = regions.filter((region) => !saved?.ports.regions[region]);
     const needed = (saved ? 0 : 1 + ARC_ENDPOINT_COUNT) + missingRegions.length * 5;
     const free = await freePorts(needed);
@@ -101,8 +113,23 @@ export class TwinLayout {
     }
     const ports: TwinPorts = { controller, arc, regions: regionPorts };
     const knownRegions = [...new Set([...(saved?.regions ?? []), ...regions])];
-    if (!saved || missingRegions.length > 0) await writeJsonAtomically(this.layoutFile, { regions: knownRegions, topology, ports } satisfies SavedTwinLayout);
+    if (!saved || missingRegions.length > 0 || !saved.backends) {
+      await writeJson(this.layoutFile, { regions: knownRegions, topology, ports, backends } satisfies SavedTwinLayout);
+    }
     return ports;
+  }
+
+  /** A twin resumes only on the stores it used: its checkpoints and replication positions describe their data. */
+  assertSameBackends(saved: SavedTwinLayout | undefined, backends: TwinBackends): void {
+    if (!saved) return;
+    const savedBackends = saved.backends ?? DEFAULT_BACKENDS;
+    for (const key of ['databases', 'brokers'] as const) {
+      if (savedBackends[key] !== backends[key]) {
+        throw new TwinConfigurationError(
+          `${this.dataDir} holds a twin whose ${key} are ${savedBackends[key]}, not ${backends[key]}; start it as before, or use --fresh (wipes it) or another --data-dir`,
+        );
+      }
+    }
   }
 
   async readState(): Promise<ControllerStateFile | undefined> {
@@ -110,7 +137,7 @@ export class TwinLayout {
   }
 
   async writeState(state: ControllerStateFile): Promise<void> {
-    await writeJsonAtomically(this.stateFile, state);
+    await writeJson(this.stateFile, state);
   }
 
   async removeState(): Promise<void> {
@@ -125,18 +152,57 @@ export class TwinLayout {
 
 async function readJson<T>(file: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
+    const text = await readFileIfPresent(file);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TwinConfigurationError(`cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, file);
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeFileDurably(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export const DEFAULT_BACKENDS: TwinBackends = { databases: 'pglite', brokers: 'embedded' };
+
+/** Every port of the layout the given regions use, and which component owns it. */
+export function portOwners(ports: TwinPorts, regions: readonly string[], { embeddedBrokers = true } = {}): { port: number; component: string }[] {
+  return [
+    { port: ports.controller, component: 'controller' },
+    ...ports.arc.map((port, index) => ({ port, component: `ARC cluster endpoint ${index + 1}` })),
+    ...regions.flatMap((region) => {
+      const owned = ports.regions[region]!;
+      return [
+        { port: owned.kinesis, component: `${region} kinesis` },
+        { port: owned.dynamodb, component: `${region} dynamodb` },
+        ...(embeddedBrokers ? [{ port: owned.broker, component: `${region} broker` }] : []),
+        { port: owned.status, component: `${region} status` },
+        { port: owned.replicatingDynamodb, component: `${region} replicating dynamodb` },
+      ];
+    }),
+  ];
+}
+
+/**
+ * Checks, before anything starts, that every saved port can be bound on 127.0.0.1: a port taken by a stranger
+ * would otherwise surface as a region failing half-way through its start.
+ */
+export async function assertPortsFree(owners: readonly { port: number; component: string }[], dataDir: string): Promise<void> {
+  const outcomes = await Promise.all(
+    owners.map(
+      ({ port }) =>
+        new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+          const probe = createServer();
+          probe.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+          probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+        }),
+    ),
+  );
+  const taken = outcomes.findIndex((error) => error !== undefined);
+  if (taken === -1) return;
+  const { port, component } = owners[taken]!;
+  if (outcomes[taken]!.code === 'EADDRINUSE') throw new PortInUseError(port, component, dataDir);
+  throw new TwinConfigurationError(`cannot listen on 127.0.0.1:${port} (${component}): ${outcomes[taken]!.message}`);
 }
 
 /** Free ports on 127.0.0.1, all held open together while picking so none is handed out twice. */

@@ -3,6 +3,7 @@ import type { LinkMetrics } from '#local/global/dynamo-replication/replication-l
 import type { RegionStatus } from '#local/region/region.ts';
 import type { RoutingControlState } from '#shared/ports/routing-controls.ts';
 import type { RegionExit, RegionProcessState, RegionSupervisor } from '#local/controller/region-supervisor.ts';
+import type { GeneratorStatus } from '#local/controller/generator-loop.ts';
 
 /** What `rotor status --json` prints: the twin as the controller sees it, gathered on request. */
 
@@ -33,11 +34,22 @@ export interface RegionStatusEntry {
     readonly dynalite: string;
     readonly broker: string;
     readonly status: string;
+    /** The region's Lambda Invoke API: `POST <lambda>/2015-03-31/functions/<name>/invocations`. */
+    readonly lambda: string;
   };
+  /** Put before every manifest queue name on the region's broker ('' for none): send to `<queuePrefix>tm.trades`. */
+  readonly queuePrefix: string;
+  readonly brokerKind: 'embedded' | 'activemq';
+  /** Manifest database → where this region's copy lives (password left out); of the last start. */
+  readonly databases: Record<string, string>;
   readonly functions: number | null;
+  /** Manifest functions the region does not run (no handler module), of the last start. */
+  readonly skippedFunctions: string[];
   readonly mappings: MappingLag[];
   /** Items per manifest table (a COUNT scan of the region's dynalite); absent while the region is down. */
   readonly tableItems: Record<string, number> | null;
+  /** Items per pipeline stage's safe store (`<p>-<stage>-store`), in pipeline order; absent while the region is down. */
+  readonly stages: Record<string, number> | null;
   readonly lastExit: RegionExit | null;
 }
 
@@ -64,6 +76,8 @@ export interface TwinStatus {
   readonly routingControls: { name: string; state: RoutingControlState }[];
   readonly arcEndpoints: { url: string; region: string; running: boolean }[];
   readonly replication: { lagMs: number; tables: { name: string; mode: string }[]; directions: ReplicationDirection[] };
+  /** `rotor up --rate R`'s load loop; null when the twin runs without one. */
+  readonly generator: GeneratorStatus | null;
   /** Global-layer components hooked into the controller (the Aurora coordinator), by name. */
   readonly components: Record<string, unknown>;
   /** Controller plus every region process that is up. */
@@ -74,7 +88,7 @@ export function regionEntry(
   supervisor: RegionSupervisor,
   live: RegionStatus | undefined,
   tableItems: Record<string, number> | null,
-  paths: { dataDir: string; log: string; replicatingDynamodb: string },
+  paths: { dataDir: string; log: string; replicatingDynamodb: string; broker: string; queuePrefix: string; stageTables: readonly string[] },
 ): RegionStatusEntry {
   const report = supervisor.report;
   const up = supervisor.state === 'up';
@@ -91,10 +105,15 @@ export function regionEntry(
       kinesis: report?.endpoints.kinesis ?? '',
       dynamodb: paths.replicatingDynamodb,
       dynalite: report?.endpoints.dynamodb ?? '',
-      broker: report?.endpoints.broker ?? '',
+      broker: paths.broker,
       status: report?.endpoints.status ?? '',
+      lambda: report?.endpoints.lambda ?? report?.endpoints.status ?? '',
     },
+    queuePrefix: paths.queuePrefix,
+    brokerKind: report?.brokerKind ?? 'embedded',
+    databases: report?.endpoints.databases ?? {},
     functions: report ? report.functions.length : null,
+    skippedFunctions: report ? report.skippedFunctions.map((skipped) => skipped.name) : [],
     mappings: live
       ? [
           ...live.mappingMetrics.map((mapping) => ({ mappingId: mapping.mappingId, state: mapping.state, iteratorAgeMs: mapping.maxIteratorAgeMs })),
@@ -106,6 +125,7 @@ export function regionEntry(
         ]
       : [],
     tableItems,
+    stages: tableItems && Object.fromEntries(paths.stageTables.flatMap((table) => (tableItems[table] === undefined ? [] : [[table, tableItems[table]]]))),
     lastExit: supervisor.lastExit ?? null,
   };
 }

@@ -4,7 +4,7 @@ import { AuroraGlobalDatabaseError } from '#local/global/aurora/errors.ts';
 import { ReplicaDatabase } from '#local/global/aurora/replica-database.ts';
 import type { ReplicaEndpoint } from '#local/global/aurora/replica-endpoint.ts';
 import type { OpenedDatabase } from '#shared/adapters/postgres/database.ts';
-import { openDatabaseFromConnectionString } from '#local/region/database-registry.ts';
+import { openDatabaseFromConnectionString } from '#shared/adapters/postgres/database-registry.ts';
 
 /**
  * The region's side of the Aurora global databases: the global layer's coordinator

@@ -19,7 +19,5 @@ export class ProvisioningError extends Error {
   override readonly name = 'ProvisioningError';
 }
 
-/** A `{database: …}` connection string the twin does not understand. */
-export class DatabaseConnectionStringError extends Error {
-  override readonly name = 'DatabaseConnectionStringError';
-}
+// Lives beside the connection strings it rejects, which functions open on AWS too.
+export { DatabaseConnectionStringError } from '#shared/adapters/postgres/database-registry.ts';

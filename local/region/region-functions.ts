@@ -10,7 +10,7 @@ import { LocalLambdaFunction } from '#local/lambda/runtime.ts';
 import type { MessageBroker } from '#shared/ports/message-broker.ts';
 import type { FunctionSpec, Topology } from '#shared/topology/schema.ts';
 import { BrokerOnFailureDestination } from '#local/region/broker-on-failure-destination.ts';
-import { functionEnvironment, type RegionEndpoints } from '#local/region/function-environment.ts';
+import { functionEnvironment, regionQueueName, type RegionEndpoints, type RegionResources } from '#local/region/function-environment.ts';
 
 /** The functions of the manifest a region can run, and the event-source mappings that feed them. */
 
@@ -35,7 +35,7 @@ export interface RegionFunctionsOptions {
   readonly region: string;
   readonly codeRoot: string;
   readonly endpoints: RegionEndpoints;
-  readonly databaseConnectionStrings: ReadonlyMap<string, string>;
+  readonly resources: RegionResources;
 }
 
 export async function createRegionFunctions(options: RegionFunctionsOptions): Promise<{
@@ -57,7 +57,7 @@ export async function createRegionFunctions(options: RegionFunctionsOptions): Pr
       codeRoot: options.codeRoot,
       timeoutSeconds: fn.timeoutSeconds,
       memorySizeMB: fn.memorySizeMB,
-      environment: functionEnvironment(fn, options.endpoints, options.databaseConnectionStrings),
+      environment: functionEnvironment(fn, options.endpoints, options.resources),
     }));
   });
   return { functions, skipped };
@@ -70,6 +70,8 @@ export interface RegionMappingsOptions {
   readonly dataDir: string;
   /** The region's broker client: MQ triggers consume from it, and Kinesis on-failure destinations are its queues. */
   readonly broker: MessageBroker;
+  /** Put before MQ trigger and on-failure queue names (a broker shared by several regions); '' for none. */
+  readonly queuePrefix: string;
   readonly pollIntervalMs?: number | undefined;
   readonly retryBackoff?: { initialMs: number; maxMs: number } | undefined;
 }
@@ -85,7 +87,7 @@ export function createEventSourceMappings(options: RegionMappingsOptions): { kin
   const destination = (queue: string): OnFailureDestination => {
     let existing = destinations.get(queue);
     if (!existing) {
-      existing = new BrokerOnFailureDestination(options.broker, queue);
+      existing = new BrokerOnFailureDestination(options.broker, regionQueueName(queue, options));
       destinations.set(queue, existing);
     }
     return existing;
@@ -97,7 +99,7 @@ export function createEventSourceMappings(options: RegionMappingsOptions): { kin
       if (trigger.kind === 'mq') {
         const mappingId = `${trigger.queue}--${spec.name}`;
         mqMappings.push(new MqEventSourceMapping(
-          { queue: trigger.queue, batchSize: trigger.batchSize, maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds },
+          { queue: regionQueueName(trigger.queue, options), batchSize: trigger.batchSize, maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds },
           {
             broker: options.broker,
             fn,

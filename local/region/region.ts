@@ -8,13 +8,14 @@ import type { MqEventSourceMapping, MqMappingMetrics } from '#local/event-source
 import { startStompBroker } from '#local/mq/stomp-broker.ts';
 import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
 import type { Topology } from '#shared/topology/schema.ts';
-import { closeSharedDatabases, openDatabaseFromConnectionString, pgliteConnectionString } from '#local/region/database-registry.ts';
+import { closeSharedDatabases, openDatabaseFromConnectionString, pgliteConnectionString } from '#shared/adapters/postgres/database-registry.ts';
 import { startDynamoDbEmulator, startKinesisEmulator } from '#local/region/emulators.ts';
 import { RegionConfigurationError, RegionStartError } from '#local/region/errors.ts';
 import { ensureStream, ensureTable } from '#local/region/provisioning.ts';
 import { createEventSourceMappings, createRegionFunctions, type SkippedFunction } from '#local/region/region-functions.ts';
 import { regionLogger } from '#local/region/region-log.ts';
 import type { AuroraAgent } from '#local/region/aurora-agent.ts';
+import { invokeRoute } from '#local/region/invoke-endpoint.ts';
 import { startStatusServer } from '#local/region/status-server.ts';
 import { resolveTopology, type TopologyChoice } from '#local/region/topologies.ts';
 
@@ -33,10 +34,23 @@ export interface RegionOptions {
   readonly dataDir: string;
   /** `rotor` (default), `demo`, or a manifest. */
   readonly topology?: TopologyChoice;
-  /** A PostgreSQL URL used for every manifest database instead of PGlite. */
-  readonly postgresUrl?: string;
+  /**
+   * Manifest database name → PostgreSQL URL, instead of PGlite; when given, every manifest database needs one, and
+   * no two may share one (the apps' tables would collide, and so would two regions' replication state).
+   */
+  readonly postgresUrls?: Readonly<Record<string, string>>;
   /** `stomp://host:port` of an ActiveMQ to use instead of the embedded broker. */
   readonly activemqUrl?: string;
+  /**
+   * Put before every queue name the region uses (MQ triggers, `{queue: X}` variables, on-failure queues), e.g.
+   * `us-east-1.`, so regions sharing one broker do not consume each other's queues. Default: none.
+   */
+  readonly queuePrefix?: string;
+  /**
+   * The twin's ARC cluster endpoints, JSON as `parseClusterEndpoints` reads it (`[{"Endpoint","Region"}…]`);
+   * functions get it as `ROUTING_CONTROL_ENDPOINTS`. Without it functions cannot read routing controls.
+   */
+  readonly arcEndpoints?: string;
   /** Fixed ports; 0 or omitted picks free ones. */
   readonly ports?: { kinesis?: number; dynamodb?: number; broker?: number; status?: number };
   /**
@@ -59,6 +73,8 @@ export interface RegionEndpointReport {
   readonly dynamodbForFunctions: string;
   readonly broker: string;
   readonly status: string;
+  /** The Lambda API (Invoke) of the region's functions: `POST <lambda>/2015-03-31/functions/<name>/invocations`. */
+  readonly lambda: string;
   /** Manifest database name → where it lives (password redacted). */
   readonly databases: Record<string, string>;
   /** The Aurora replication agent (`aurora-agent.ts`) the global layer ships through; only with databases. */
@@ -71,6 +87,10 @@ export interface RegionReadyReport {
   readonly pid: number;
   readonly endpoints: RegionEndpointReport;
   readonly brokerKind: 'embedded' | 'activemq';
+  /** Put before every manifest queue name on the broker ('' for none): clients send to `<queuePrefix>tm.trades`. */
+  readonly queuePrefix: string;
+  /** Whether the functions were given the ARC cluster endpoints (`ROUTING_CONTROL_ENDPOINTS`). */
+  readonly routingControls: boolean;
   /** Batches that exhausted their retries go to a durable broker queue named after the manifest's `sqs` queue. */
   readonly onFailure: 'broker-queue';
   readonly functions: string[];
@@ -108,6 +128,9 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
   if (!topology.regions.includes(options.region)) {
     throw new RegionConfigurationError(`region ${options.region} is not in the manifest (${topology.regions.join(', ')})`);
   }
+  if (options.queuePrefix !== undefined && !/^[A-Za-z0-9._-]*$/.test(options.queuePrefix)) {
+    throw new RegionConfigurationError(`queue prefix ${JSON.stringify(options.queuePrefix)} may hold only letters, digits, '.', '_' and '-'`);
+  }
   const dataDir = path.resolve(options.dataDir);
   const startedAt = performance.now();
   const startupMs: Record<string, number> = {};
@@ -128,15 +151,16 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
 
   try {
     // PGlite takes seconds to start, so databases open alongside everything else and only when the manifest has any.
-    const databaseConnectionStrings = new Map<string, string>(
-      topology.databases.map((database) => [
-        database.name,
-        options.postgresUrl ?? pgliteConnectionString(path.join(dataDir, 'databases', database.name)),
-      ]),
-    );
+    const databaseConnectionStrings = connectionStringsOf(topology, dataDir, options.postgresUrls);
+    const queuePrefix = options.queuePrefix ?? '';
     const databasesOpened = Promise.all(
       [...databaseConnectionStrings].map(([name, connectionString]) =>
-        timed(`database:${name}`, async () => [name, (await openDatabaseFromConnectionString(connectionString)).location] as const),
+        timed(`database:${name}`, async () => {
+          // Proves the database usable before functions need it; a PostgreSQL pool opened for that is not kept.
+          const opened = await openDatabaseFromConnectionString(connectionString);
+          if (opened.backend === 'postgres') await opened.close();
+          return [name, opened.location] as const;
+        }),
       ),
     );
     // Awaited below; until then a failed open must not count as an unhandled rejection (it would kill the process).
@@ -189,14 +213,21 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     }
 
     const dynamodbForFunctions = options.dynamodbEndpointForFunctions ?? dynamodbEmulator.endpoint;
-    const endpoints = { region: options.region, kinesis: kinesisEmulator.endpoint, dynamodb: dynamodbForFunctions, broker: broker.url };
+    const endpoints = {
+      region: options.region,
+      kinesis: kinesisEmulator.endpoint,
+      dynamodb: dynamodbForFunctions,
+      broker: broker.url,
+      routingControlEndpoints: options.arcEndpoints,
+    };
+    const resources = { databaseConnectionStrings, queuePrefix };
     const { functions, skipped } = await timed('functions', () =>
-      createRegionFunctions({ topology, region: options.region, codeRoot: options.codeRoot ?? REPOSITORY_ROOT, endpoints, databaseConnectionStrings }),
+      createRegionFunctions({ topology, region: options.region, codeRoot: options.codeRoot ?? REPOSITORY_ROOT, endpoints, resources }),
     );
     const brokerClient = new StompMessageBroker({ url: broker.url, maxDeliveries: BROKER_MAX_DELIVERIES });
     cleanups.push(() => brokerClient.close());
     const { kinesis: mappings, mq: mqMappings } = createEventSourceMappings({
-      topology, functions, kinesis, dataDir, broker: brokerClient, pollIntervalMs: options.pollIntervalMs, retryBackoff: options.retryBackoff,
+      topology, functions, kinesis, dataDir, broker: brokerClient, queuePrefix, pollIntervalMs: options.pollIntervalMs, retryBackoff: options.retryBackoff,
     });
     const allMappings = [...mappings, ...mqMappings];
     cleanups.push(() => Promise.all(allMappings.map((mapping) => mapping.stop())));
@@ -215,7 +246,15 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       mappingMetrics: mappings.map((mapping) => mapping.metrics()),
       mqMappingMetrics: await Promise.all(mqMappings.map((mapping) => mapping.metrics())),
     });
-    const statusServer = await timed('status', () => startStatusServer(options.ports?.status ?? 0, status, auroraAgent?.handle));
+    const invoke = invokeRoute({
+      region: options.region,
+      functions,
+      skipped,
+      onBackgroundFailure: (functionName, error) => log.error('an Event invocation failed', { functionName, ...error }),
+    });
+    const statusServer = await timed('status', () =>
+      startStatusServer(options.ports?.status ?? 0, status, [invoke, ...(auroraAgent ? [auroraAgent.handle] : [])]),
+    );
     cleanups.push(() => statusServer.close());
 
     report = {
@@ -228,10 +267,13 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
         dynamodbForFunctions,
         broker: broker.url,
         status: statusServer.url,
+        lambda: statusServer.url,
         databases: databaseLocations,
         ...(auroraAgent ? { aurora: `${statusServer.url}/aurora` } : {}),
       },
       brokerKind: broker.kind,
+      queuePrefix,
+      routingControls: options.arcEndpoints !== undefined,
       onFailure: 'broker-queue',
       functions: [...functions.keys()],
       skippedFunctions: skipped,
@@ -253,4 +295,30 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     await cleanUp();
     throw error;
   }
+}
+
+function connectionStringsOf(topology: Topology, dataDir: string, postgresUrls: RegionOptions['postgresUrls']): Map<string, string> {
+  if (postgresUrls === undefined) {
+    return new Map(topology.databases.map((database) => [database.name, pgliteConnectionString(path.join(dataDir, 'databases', database.name))]));
+  }
+  const declared = topology.databases.map((database) => database.name);
+  const unknown = Object.keys(postgresUrls).filter((name) => !declared.includes(name));
+  const missing = declared.filter((name) => postgresUrls[name] === undefined);
+  if (unknown.length > 0 || missing.length > 0) {
+    throw new RegionConfigurationError(
+      `PostgreSQL URLs must name exactly the manifest's databases (${declared.join(', ') || 'none'})` +
+        `${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}${unknown.length > 0 ? `; unknown ${unknown.join(', ')}` : ''}`,
+    );
+  }
+  const urls = declared.map((name) => postgresUrls[name]!);
+  const shared = urls.find((url, index) => urls.indexOf(url) !== index);
+  if (shared !== undefined) throw new RegionConfigurationError(`two databases of the manifest cannot share one PostgreSQL database (${redactPassword(shared)})`);
+  for (const url of urls) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new RegionConfigurationError(`not a PostgreSQL URL: ${redactPassword(url)}`);
+  }
+  return new Map(declared.map((name) => [name, postgresUrls[name]!]));
+}
+
+function redactPassword(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
 }

@@ -1,24 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '#local/support/listen.ts';
 
 /**
  * The region's own HTTP endpoint on 127.0.0.1: `GET /status` answers what the controller, the dashboard and
- * `rotor status` ask a region (endpoints, functions, mapping metrics, memory), as JSON. Other paths go to
- * `otherRoutes` first (the Aurora replication agent), which answers and returns true when the path is its own.
+ * `rotor status` ask a region (endpoints, functions, mapping metrics, memory), as JSON. Other paths go to the
+ * routes first, in order (the Lambda Invoke API, the Aurora replication agent); a route answers and returns true
+ * when the path is its own.
  */
+
+export type StatusServerRoute = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 export interface RunningStatusServer {
   readonly url: string;
   close(): Promise<void>;
 }
 
-export async function startStatusServer(
-  port: number,
-  status: () => Promise<unknown>,
-  otherRoutes?: (request: IncomingMessage, response: ServerResponse) => boolean,
-): Promise<RunningStatusServer> {
+export async function startStatusServer(port: number, status: () => Promise<unknown>, routes: readonly StatusServerRoute[] = []): Promise<RunningStatusServer> {
   const server: Server = createServer((request, response) => {
-    if (otherRoutes?.(request, response)) return;
+    if (routes.some((route) => route(request, response))) return;
     if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/status') {
       response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
       return;
@@ -28,11 +27,7 @@ export async function startStatusServer(
       (error: unknown) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) })),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: boundPort } = server.address() as AddressInfo;
+  const boundPort = await listen(server, '127.0.0.1', port);
   return {
     url: `http://127.0.0.1:${boundPort}`,
     close: () =>

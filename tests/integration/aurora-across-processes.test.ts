@@ -50,7 +50,8 @@ const backends: Backend[] = [
         prepare: async () => {
           const { configs, drop } = await createRegionDatabases(postgresUrl, [EAST, WEST]);
           const urlOf = (region: string) => (configs[region] as { url: string }).url;
-          return { flags: { [EAST]: ['--postgres-url', urlOf(EAST)], [WEST]: ['--postgres-url', urlOf(WEST)] }, drop };
+          const flagsOf = (region: string) => ['--postgres-urls', JSON.stringify({ [AURORA_DATABASE]: urlOf(region) })];
+          return { flags: { [EAST]: flagsOf(EAST), [WEST]: flagsOf(WEST) }, drop };
         },
       }
     : { title: 'PostgreSQL (skipped: set ROTOR_TEST_POSTGRES_URL, e.g. from .ci/postgres.sh)' },

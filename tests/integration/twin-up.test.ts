@@ -62,7 +62,7 @@ describe('rotor up', () => {
     expect(output).toMatch(/us-west-2 \(standby\)/);
     expect(output).toContain(`data        ${path.join(dataDir, 'regions', 'us-east-1')}`);
     expect(output).toMatch(/Memory: \d+ MB RSS in total/);
-    expect(secondCode).toBe(1);
+    expect(secondCode).toBe(4);
     expect(second.stderr()).toContain('already running');
     expect(human.stdout()).toMatch(/us-west-2\s+down\s+-/);
     expect(human.stdout()).toMatch(/died \(SIGKILL\)/);

@@ -1,0 +1,76 @@
+import type { Topology } from '#shared/topology/schema.ts';
+import { TwinConfigurationError } from '#local/controller/errors.ts';
+import { prepareRegionDatabases, redactedServer } from '#local/controller/postgres-databases.ts';
+import type { SavedTwinLayout, TwinBackends, TwinPorts } from '#local/controller/twin-layout.ts';
+
+/**
+ * Where each region keeps its messages and relational data: embedded brokers and PGlite by default, or servers
+ * the operator names (`rotor up --broker`, `--postgres`). A broker serving several regions gets a queue prefix per
+ * region (`us-east-1.tm.trades`), or the regions would consume each other's queues.
+ */
+
+export interface RegionBroker {
+  /** `stomp://host:port`, known whether the region is up or not. */
+  readonly url: string;
+  /** Put before every manifest queue name; '' when the region has the broker to itself. */
+  readonly queuePrefix: string;
+  /** An operator's broker (ActiveMQ), not the region's embedded one. */
+  readonly external: boolean;
+}
+
+export interface TwinBackendOptions {
+  readonly postgresUrl?: string | undefined;
+  readonly brokerUrls?: readonly string[] | undefined;
+}
+
+const STOMP_URL = /^stomp:\/\/[^/\s:]+:\d{1,5}\/?$/;
+
+export function twinBackends(options: TwinBackendOptions, regions: readonly string[]): TwinBackends {
+  const { brokerUrls } = options;
+  if (brokerUrls !== undefined) {
+    if (brokerUrls.length !== 1 && brokerUrls.length !== regions.length) {
+      throw new TwinConfigurationError(`give one broker URL for every region, or one per region (${regions.length}), not ${brokerUrls.length}`);
+    }
+    const malformed = brokerUrls.find((url) => !STOMP_URL.test(url));
+    if (malformed !== undefined) throw new TwinConfigurationError(`a broker URL is stomp://host:port, got ${malformed}`);
+  }
+  if (options.postgresUrl !== undefined && !/^postgres(ql)?:\/\//.test(options.postgresUrl)) {
+    throw new TwinConfigurationError(`--postgres must be a postgres:// URL, got ${options.postgresUrl}`);
+  }
+  return {
+    databases: options.postgresUrl === undefined ? 'pglite' : redactedServer(options.postgresUrl),
+    brokers: brokerUrls === undefined ? 'embedded' : brokerUrls.join(','),
+  };
+}
+
+export function regionBrokers(brokerUrls: readonly string[] | undefined, regions: readonly string[], ports: TwinPorts): Record<string, RegionBroker> {
+  if (brokerUrls === undefined) {
+    return Object.fromEntries(regions.map((region) => [region, { url: `stomp://127.0.0.1:${ports.regions[region]!.broker}`, queuePrefix: '', external: false }]));
+  }
+  const urlOf = (index: number) => (brokerUrls.length === 1 ? brokerUrls[0]! : brokerUrls[index]!).replace(/\/$/, '');
+  const urls = regions.map((_, index) => urlOf(index));
+  return Object.fromEntries(
+    regions.map((region, index) => {
+      const shared = urls.filter((url) => url === urls[index]).length > 1;
+      return [region, { url: urls[index]!, queuePrefix: shared ? `${region}.` : '', external: true }];
+    }),
+  );
+}
+
+/**
+ * Each region's PostgreSQL URL per manifest database, creating the databases as needed; undefined on PGlite.
+ * Databases found in the server are taken over only by the twin that used them before (its saved layout names the
+ * same server); `fresh` drops and recreates them.
+ */
+export async function regionPostgresUrls(
+  postgresUrl: string | undefined,
+  context: { regions: readonly string[]; topology: Topology; saved: SavedTwinLayout | undefined; backends: TwinBackends; fresh: boolean },
+): Promise<Record<string, Record<string, string>> | undefined> {
+  if (postgresUrl === undefined || context.topology.databases.length === 0) return undefined;
+  return prepareRegionDatabases(
+    postgresUrl,
+    context.regions,
+    context.topology.databases.map((database) => database.name),
+    { recreate: context.fresh, adoptExisting: context.saved?.backends?.databases === context.backends.databases },
+  );
+}
