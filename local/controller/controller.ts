@@ -27,6 +27,8 @@ import { countTableItems, regionEntry, replicationDirections, type TwinStatus } 
 export const MAX_TWIN_REGIONS = 3;
 
 export interface TwinOptions {
+  /** The generator routing control's state in a new twin (default On: `rotor generate` sends when asked). */
+  readonly generatorInitially?: 'On' | 'Off';
   /** Default `.rotor/twin`. */
   readonly dataDir?: string;
   /** Default: the regions of the last run on this directory, else us-east-1 and us-west-2. The first starts active. */
@@ -128,7 +130,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
   };
 
   // Before the regions: their functions are handed the cluster's endpoints.
-  const arc = await startArc(layout, regions, ports);
+  const arc = await startArc(layout, regions, ports, options.generatorInitially);
   for (const region of regions) {
     const broker = brokers[region]!;
     supervisors.set(region, new RegionSupervisor({

@@ -42,16 +42,20 @@ export interface GlobalLayerOptions extends GlobalLayerContext {
   readonly startAuroraCoordinator?: AuroraCoordinatorStarter;
 }
 
-/** Every safe-store and idempotency table of the manifest is a global table, in the mode the manifest gives it. */
+/**
+ * Every safe-store and idempotency table of the manifest is a global table, in the mode the manifest gives it, and so
+ * is every app's results table (the generator's runs: verify must find them in whichever region is active).
+ */
 export function replicatedTablesOf(topology: Topology): ReplicatedTable[] {
   return topology.tables
-    .filter((table) => table.purpose === 'safe-store' || table.purpose === 'idempotency')
+    .filter((table) => table.purpose === 'safe-store' || table.purpose === 'idempotency' || (table.purpose === 'results' && table.app !== undefined))
     .map((table) => ({ name: table.name, mode: table.replication }));
 }
 
-export async function startArc(layout: TwinLayout, regions: readonly string[], ports: TwinPorts): Promise<RunningArcEmulator> {
+export async function startArc(layout: TwinLayout, regions: readonly string[], ports: TwinPorts, generatorInitially: 'On' | 'Off' = 'On'): Promise<RunningArcEmulator> {
   // With no saved state the first region starts active: its dns, queue and app controls On.
-  return startArcEmulator({ dataDir: layout.arcDir, regions, ports: ports.arc, activeRegion: regions[0]! });
+  // The generator control starts On: `rotor generate` sends when asked; operators turn it Off to stop all load.
+  return startArcEmulator({ dataDir: layout.arcDir, regions, ports: ports.arc, activeRegion: regions[0]!, generatorInitially });
 }
 
 export class GlobalLayer {

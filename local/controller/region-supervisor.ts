@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -144,7 +144,11 @@ export class RegionSupervisor {
     });
     this.exited = exited;
     try {
-      const line = await readyLine(child, exited, this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+      // After the ready line, stdout carries what the functions print (Powertools logs and EMF metrics, as
+      // CloudWatch Logs would get them): it goes to the region's log with everything else.
+      const functionOutput = createWriteStream(this.options.logFile, { flags: 'a' });
+      void exited.then(() => functionOutput.end());
+      const line = await readyLine(child, exited, this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, (output) => functionOutput.write(`${output}\n`));
       this.readyReport = JSON.parse(line) as RegionReadyReport;
     } catch (error) {
       child.kill('SIGKILL');
@@ -211,13 +215,14 @@ function optionalFlags(flags: Record<string, string | undefined>): string[] {
   return Object.entries(flags).flatMap(([flag, value]) => (value ? [flag, value] : []));
 }
 
-function readyLine(child: ChildProcess, exited: Promise<RegionExit>, timeoutMs: number): Promise<string> {
+function readyLine(child: ChildProcess, exited: Promise<RegionExit>, timeoutMs: number, afterReady: (line: string) => void): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms`)), timeoutMs);
     lines.once('line', (line) => {
       clearTimeout(timer);
       resolve(line);
+      lines.on('line', afterReady);
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);

@@ -72,7 +72,11 @@ describe('rotor simulate', () => {
     [['simulate'], '--in FILE is required'],
     [['simulate', '--in', '-', '--bogus'], "Unknown option '--bogus'"],
     [['simulate', '--in', '-', '--fee-bps', 'two'], '--fee-bps must be a whole number'],
-    [['generate', '--pairs', '10'], '--out FILE is required'],
+    [['generate', '--pairs', '10', '--truth', 't.json'], '--truth goes with --out'],
+    [['generate', '--pairs', '10', '--rate', 'fast'], '--rate must be a number above 0'],
+    [['generate', '--pairs', '1', '--rate', '5', '--out', 'x.jsonl'], '--rate applies to live runs'],
+    [['submit'], '--in FILE is required'],
+    [['verify', '--timeout', 'soon'], '--timeout must be a whole number'],
     [['generate', '--pairs', 'ten', '--out', 'x.jsonl'], '--pairs must be a whole number'],
     [['generate', '--pairs', '1', '--mix', '1:1', '--out', 'x.jsonl'], '--mix must be three'],
   ])('rejects %j with a usage error (exit 2) saying %s', async (argv, message) => {
@@ -86,6 +90,22 @@ describe('rotor simulate', () => {
     expect(code).toBe(2);
     expect(io.stderr()).toContain(message);
     expect(io.stdout()).toBe('');
+  });
+
+  it.each([
+    [['generate', '--pairs', '10']],
+    [['verify']],
+    [['submit', '--in', '-']],
+  ])('%j without a running twin says so and exits 1', async (argv) => {
+    // Prepare
+    const io = capturedIO('');
+
+    // Act
+    const code = await main([...argv, '--data-dir', join(workDir, 'no-twin-here')], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.stderr()).toMatch(/no twin|not running|rotor up/i);
   });
 
   it('rejects a --truth file that is not a ground-truth file, JSON or not, as a usage error', async () => {

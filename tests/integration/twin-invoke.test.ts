@@ -43,7 +43,7 @@ beforeAll(async () => {
   dataDir = path.join(scratch, 'twin');
   // Stands in for an ActiveMQ both regions share.
   sharedBroker = await startStompBroker({ dataDir: path.join(scratch, 'broker') });
-  twin = await startTwin({ dataDir, codeRoot: CODE_ROOT, brokerUrls: [sharedBroker.url], generatorRate: RATE, onEvent: (message) => events.push(message) });
+  twin = await startTwin({ dataDir, codeRoot: CODE_ROOT, brokerUrls: [sharedBroker.url], generatorRate: RATE, generatorInitially: 'Off', onEvent: (message) => events.push(message) });
   client = await TwinClient.connect(dataDir);
   controls = new ArcRoutingControls({ endpoints: twin.arc.endpoints, credentials: TWIN_CREDENTIALS });
 }, 180_000);

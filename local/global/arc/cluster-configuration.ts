@@ -80,6 +80,8 @@ export interface ClusterConfigurationOptions {
   /** Replaces Rotor's default rules (at least one and at most one dns and app control On per app). */
   readonly safetyRules?: readonly SafetyRuleSpec[];
   readonly topology?: Topology;
+  /** The generator control's state in a new cluster (default Off). */
+  readonly generatorInitially?: 'On' | 'Off';
 }
 
 const hexId = (kind: string, name: string, length: number) =>
@@ -127,7 +129,8 @@ export function buildClusterConfiguration(options: ClusterConfigurationOptions):
     const controlPanel = panels.get(app) ?? controlPanelFor(app);
     panels.set(app, controlPanel);
     for (const name of regionalNames(spec, regions)) {
-      const initialState = spec.kind !== 'generator' && name.endsWith(`-${activeRegion}`) ? 'On' : 'Off';
+      const initialState =
+        spec.kind === 'generator' ? (options.generatorInitially ?? 'Off') : name.endsWith(`-${activeRegion}`) ? 'On' : 'Off';
       routingControls.push({ name, arn: `${controlPanel.arn}/routingcontrol/${hexId('routingcontrol', name, 16)}`, controlPanel, initialState });
     }
   }

@@ -24,6 +24,8 @@ export interface ArcEmulatorOptions {
   readonly ports?: readonly number[];
   /** The region whose controls start On when there is no saved state; the first region unless given. */
   readonly activeRegion?: string;
+  /** The generator control's state in a new cluster (default Off). */
+  readonly generatorInitially?: 'On' | 'Off';
   /** Replaces Rotor's default safety rules. */
   readonly safetyRules?: readonly SafetyRuleSpec[];
   readonly topology?: Topology;
@@ -62,6 +64,7 @@ export async function startArcEmulator(options: ArcEmulatorOptions): Promise<Run
   const configuration = buildClusterConfiguration({
     regions: options.regions,
     ...(options.activeRegion ? { activeRegion: options.activeRegion } : {}),
+    ...(options.generatorInitially ? { generatorInitially: options.generatorInitially } : {}),
     ...(options.safetyRules ? { safetyRules: options.safetyRules } : {}),
     ...(options.topology ? { topology: options.topology } : {}),
   });
