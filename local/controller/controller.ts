@@ -46,6 +46,8 @@ export interface TwinOptions {
    * `rotor_<region>_<database>` (twin-backends.ts).
    */
   readonly postgresUrl?: string;
+  /** Prefix of those database names instead of `rotor` (twins sharing one server, such as parallel test suites). */
+  readonly postgresDatabasePrefix?: string;
   /** ActiveMQ STOMP URLs instead of the embedded brokers: one for every region (queues prefixed `<region>.`), or one per region. */
   readonly brokerUrls?: readonly string[];
   /** Legs per second for the background generator loop (generator-loop.ts); no loop when omitted. */
@@ -113,7 +115,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
   layout.assertSameBackends(saved, backends);
   const ports = await layout.portsFor(regions, topologyName, backends);
   await assertPortsFree(portOwners(ports, regions, { embeddedBrokers: options.brokerUrls === undefined }), layout.dataDir);
-  const postgresUrls = await regionPostgresUrls(options.postgresUrl, { regions, topology, saved, backends, fresh: options.fresh ?? false });
+  const postgresUrls = await regionPostgresUrls(options.postgresUrl, { regions, topology, saved, backends, fresh: options.fresh ?? false, databasePrefix: options.postgresDatabasePrefix });
   const brokers: Record<string, RegionBroker> = regionBrokers(options.brokerUrls, regions, ports);
   const replicatingUrl = (region: string) => `http://127.0.0.1:${ports.regions[region]!.replicatingDynamodb}`;
 

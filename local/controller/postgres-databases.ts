@@ -12,8 +12,8 @@ import { TwinConfigurationError } from '#local/controller/errors.ts';
 const DUPLICATE_DATABASE = '42P04';
 const UNIQUE_VIOLATION = '23505';
 
-export function regionDatabaseName(region: string, database: string): string {
-  return `rotor_${region}_${database}`.replace(/[^A-Za-z0-9]/g, '_').toLowerCase();
+export function regionDatabaseName(region: string, database: string, prefix = 'rotor'): string {
+  return `${prefix}_${region}_${database}`.replace(/[^A-Za-z0-9]/g, '_').toLowerCase();
 }
 
 /** The server URL with the password left out: safe to print and to save in twin.json. */
@@ -31,6 +31,8 @@ export interface RegionDatabasesOptions {
    * says so) resumes on them; a new twin must not, as they are another twin's or left over from a deleted one.
    */
   readonly adoptExisting: boolean;
+  /** Names are `<prefix>_<region>_<database>`; default `rotor`. Twins sharing a server need different prefixes. */
+  readonly prefix?: string;
 }
 
 /** Creates what is missing and returns, per region, each manifest database's URL. */
@@ -41,7 +43,7 @@ export async function prepareRegionDatabases(
   options: RegionDatabasesOptions,
 ): Promise<Record<string, Record<string, string>>> {
   if (!/^postgres(ql)?:\/\//.test(serverUrl)) throw new TwinConfigurationError(`--postgres must be a postgres:// URL, got ${serverUrl}`);
-  const wanted = regions.flatMap((region) => databases.map((database) => ({ region, database, name: regionDatabaseName(region, database) })));
+  const wanted = regions.flatMap((region) => databases.map((database) => ({ region, database, name: regionDatabaseName(region, database, options.prefix) })));
   const client = new pg.Client({ connectionString: serverUrl });
   try {
     await client.connect();

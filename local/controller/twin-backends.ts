@@ -64,13 +64,17 @@ export function regionBrokers(brokerUrls: readonly string[] | undefined, regions
  */
 export async function regionPostgresUrls(
   postgresUrl: string | undefined,
-  context: { regions: readonly string[]; topology: Topology; saved: SavedTwinLayout | undefined; backends: TwinBackends; fresh: boolean },
+  context: { regions: readonly string[]; topology: Topology; saved: SavedTwinLayout | undefined; backends: TwinBackends; fresh: boolean; databasePrefix?: string | undefined },
 ): Promise<Record<string, Record<string, string>> | undefined> {
   if (postgresUrl === undefined || context.topology.databases.length === 0) return undefined;
   return prepareRegionDatabases(
     postgresUrl,
     context.regions,
     context.topology.databases.map((database) => database.name),
-    { recreate: context.fresh, adoptExisting: context.saved?.backends?.databases === context.backends.databases },
+    {
+      recreate: context.fresh,
+      adoptExisting: context.saved?.backends?.databases === context.backends.databases,
+      ...(context.databasePrefix === undefined ? {} : { prefix: context.databasePrefix }),
+    },
   );
 }

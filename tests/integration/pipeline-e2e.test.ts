@@ -15,12 +15,22 @@ import { waitFor } from '#tests/support/wait.ts';
 
 // The pipeline end to end on the two-region twin, as `rotor up` runs it: generated load through both apps to
 // terminal states, judged by the verify function against the generator's ground truth; then redelivery at every
-// hop, poison messages, and a region killed in the middle of the load. The tests share one twin and run in order.
+// hop, poison messages, and a region killed in the middle of the load. The tests share one twin and run in order:
+// on the embedded defaults, and again on real PostgreSQL and ActiveMQ servers when CI provides them
+// (ROTOR_TEST_POSTGRES_URL and ROTOR_ACTIVEMQ_STOMP_URL).
 
 const EAST = 'us-east-1';
 const PAIRS = 12;
 const SETTLE_MS = 240_000;
 
+const POSTGRES_URL = process.env.ROTOR_TEST_POSTGRES_URL;
+const ACTIVEMQ_URL = process.env.ROTOR_ACTIVEMQ_STOMP_URL;
+const backends = [
+  { name: 'embedded PGlite and STOMP broker', options: {} },
+  ...(POSTGRES_URL && ACTIVEMQ_URL ? [{ name: 'PostgreSQL 15 and ActiveMQ', options: { postgresUrl: POSTGRES_URL, postgresDatabasePrefix: 'rotor_e2e', brokerUrls: [ACTIVEMQ_URL], fresh: true } }] : []),
+];
+
+describe.each(backends)('the pipeline on the twin, on $name', ({ options }) => {
 let dataDir: string;
 let twin: RunningTwin;
 let client: TwinClient;
@@ -43,11 +53,24 @@ function brokerOf(region: string) {
   return new StompMessageBroker({ url: twin.brokers[region]! });
 }
 
+const queue = (name: string) => twin.queueName(EAST, name);
+
 async function eastEndpoints() {
   const status = await twin.status();
   const east = status.regions.find((region) => region.region === EAST)!;
   return east;
 }
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'rotor-pipeline-'));
+  twin = await startTwin({ dataDir, replicationLagMs: 100, ...options });
+  client = await TwinClient.connect(dataDir);
+}, 180_000);
+
+afterAll(async () => {
+  await twin?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}, 60_000);
 
 /** Every record on a stream, read from the start of each shard. */
 async function streamRecords(kinesis: KinesisClient, stream: string) {
@@ -65,18 +88,7 @@ async function streamRecords(kinesis: KinesisClient, stream: string) {
   return records;
 }
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'rotor-pipeline-'));
-  twin = await startTwin({ dataDir, replicationLagMs: 100 });
-  client = await TwinClient.connect(dataDir);
-}, 180_000);
-
-afterAll(async () => {
-  await twin?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-}, 60_000);
-
-describe('the pipeline on the twin', () => {
+describe('end to end', () => {
   it('takes generated load through trade matching and settlement to the ground truth', async () => {
     // Act
     const run = await client.invoke<GeneratorResult>('generator', { pairs: PAIRS, seed: 7 }, { app: 'trade-matching' });
@@ -96,7 +108,7 @@ describe('the pipeline on the twin', () => {
 
     // Act
     for (const generated of legsOfRun({ seed: 7, pairs: PAIRS, mix: { matched: 1, mismatched: 1, unmatched: 1 }, legsSent: PAIRS * 2 })) {
-      await broker.send('tm.trades', legBody(generated));
+      await broker.send(queue('tm.trades'), legBody(generated));
     }
     let reput = 0;
     for (const stream of streams) {
@@ -127,11 +139,15 @@ describe('the pipeline on the twin', () => {
       bodyOf(anImLeg({ tradeID: 'POISON3' })),
       bodyOf(anImLeg({ tradeID: 'POISON3', price: '99.99' })),
     ];
-    const responses = await broker.consume('tm.responses');
+    const responses = await broker.consume(queue('tm.responses'));
+    // A shared ActiveMQ keeps what an earlier run left on the queue: start from an empty one.
+    for (let left = await responses.receive({ maxMessages: 1000, waitMs: 300 }); left.length > 0; left = await responses.receive({ maxMessages: 1000, waitMs: 300 })) {
+      for (const message of left) await responses.ack(message);
+    }
     const nacks: Array<{ code: string; reason: string }> = [];
 
     // Act
-    for (const body of poison) await broker.send('tm.trades', body);
+    for (const body of poison) await broker.send(queue('tm.trades'), body);
     const run = await client.invoke<GeneratorResult>('generator', { pairs: 4, seed: 8 }, { app: 'trade-matching' });
     await waitFor(
       async () => {
@@ -167,4 +183,5 @@ describe('the pipeline on the twin', () => {
     expect(run.legsSent).toBe(PAIRS * 2);
     expect(verdict).toMatchObject({ ok: true, lost: 0, duplicates: 0, unexpected: 0, ledger_balanced: true });
   }, SETTLE_MS + 180_000);
+});
 });
