@@ -20,7 +20,8 @@ Options:
   -h, --help         show this help
 `;
 
-const POLL_MS = 2_000;
+// Each judgement reads every store the sent legs touched in the region that is doing the work: not too often.
+const POLL_MS = 5_000;
 
 export async function runVerify(args: string[], io: CommandIO): Promise<number> {
   const options = parseOptions(args, {

@@ -19,7 +19,8 @@ export function egressStep(deps: EgressStageDependencies) {
   const messagesFor = deps.app === 'trade-matching' ? tradeMatchingEgress : settlementEgress;
   return async (input: EgressInput): Promise<Forward[]> => {
     const messages = messagesFor(input);
-    for (const message of messages) await deps.store.putIfAbsent({ ...message, sourceId: input.id });
+    // Independent items: written side by side, all before anything is forwarded.
+    await Promise.all(messages.map((message) => deps.store.putIfAbsent({ ...message, sourceId: input.id })));
     return messages.map((record) => ({ stream: deps.outboundStream, partitionKey: record.tradeId ?? record.id, record }));
   };
 }

@@ -58,17 +58,17 @@ export interface AcceptMessagesDependencies {
 /** Persists every message, then forwards them all; resolves how many were new to the store. */
 export async function acceptMessages(messages: readonly QueueMessage[], deps: AcceptMessagesDependencies): Promise<number> {
   const now = deps.now ?? (() => new Date());
-  const forwards: Forward[] = [];
-  let recorded = 0;
-  for (const message of messages) {
-    const record = inboundRecordOf(message, now());
-    // A message already in the store was received before; its earlier delivery may have died before forwarding.
-    const result = await deps.store.putIfAbsent({ ...record });
-    if (result.stored) recorded += 1;
-    forwards.push({ stream: deps.outStream, partitionKey: partitionKeyOfBody(deps.app, message.body, record.id), record });
-  }
+  const records = messages.map((message) => inboundRecordOf(message, now()));
+  // Every message is recorded before any is forwarded. One already in the store was received before: its earlier
+  // delivery may have died before forwarding, so it is forwarded again.
+  const results = await Promise.all(records.map((record) => deps.store.putIfAbsent({ ...record })));
+  const forwards: Forward[] = records.map((record, index) => ({
+    stream: deps.outStream,
+    partitionKey: partitionKeyOfBody(deps.app, messages[index]!.body, record.id),
+    record,
+  }));
   await publishForwards(deps.publisher, forwards);
-  return recorded;
+  return results.filter((result) => result.stored).length;
 }
 
 export interface MqGatewayOptions extends AcceptMessagesDependencies {

@@ -68,7 +68,8 @@ async function mirror(store: SafeStore, record: OutboxEventRecord): Promise<void
 
 async function mirrorAndForward(deps: Pick<MatchingStageDependencies<unknown>, 'store' | 'egressStream'>, events: readonly StoredOutboxEvent[]): Promise<Forward[]> {
   const records = events.map(toRecord);
-  for (const record of records) await mirror(deps.store, record);
+  // Versioned writes: side by side is safe, the newest state of each record wins whatever the order.
+  await Promise.all(records.map((record) => mirror(deps.store, record)));
   return records.map((record) => ({ stream: deps.egressStream, partitionKey: record.aggregateId, record }));
 }
 

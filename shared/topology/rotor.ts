@@ -61,7 +61,9 @@ function pipeline({ app, inboundQueues, partitionKey, outboundQueues }: AppPipel
     const next = stages[index + 1];
     return {
       ...common(stage),
-      triggers: [noLossKinesisTrigger(streamOf(stage), `${p}-${stage}-failures`)],
+      // Ten lanes per shard (the AWS maximum): each lane keeps its keys in order, and a stage's work is mostly
+      // waiting on DynamoDB, PostgreSQL and the broker, so more keys in flight is more throughput.
+      triggers: [noLossKinesisTrigger(streamOf(stage), `${p}-${stage}-failures`, { parallelizationFactor: 10 })],
       env: {
         SAFE_STORE_TABLE: { table: storeOf(stage) },
         IDEMPOTENCY_TABLE: { table: idempotencyTable },
