@@ -1,3 +1,5 @@
+import { isServerError, networkErrorCode } from '#shared/adapters/aws/network-errors.ts';
+
 /**
  * The safe store's own errors, and which DynamoDB failures count as "unavailable": the ones a later retry of the
  * whole input may cure, so the caller fails its input for redelivery instead of dead-lettering it.
@@ -42,22 +44,9 @@ const UNAVAILABLE_SERVICE_ERRORS = new Set([
   'ServiceUnavailable',
 ]);
 
-/** Socket-level failures: the request may never have reached DynamoDB, or its answer never came back. */
-const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-
 export function isDynamoDbUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   // The SDK's request handler names its own timeouts TimeoutError.
   if (UNAVAILABLE_SERVICE_ERRORS.has(error.name) || error.name === 'TimeoutError') return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  return isNetworkError(error);
-}
-
-function isNetworkError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code !== undefined && NETWORK_ERROR_CODES.has(code)) return true;
-  // Node reports a refused dual-stack connect (IPv4 and IPv6 both tried) as an AggregateError of the attempts.
-  return error instanceof AggregateError && error.errors.some(isNetworkError);
+  return isServerError(error) || networkErrorCode(error) !== undefined;
 }

@@ -1,3 +1,5 @@
+import { isServerError, networkErrorCode } from '#shared/adapters/aws/network-errors.ts';
+
 /**
  * The publisher's own errors, and which failures of a whole PutRecords call are worth another attempt: the ones
  * that say nothing about the request itself (throttling, a server fault, a lost connection).
@@ -33,33 +35,14 @@ const RETRYABLE_SERVICE_ERRORS = new Set([
   'TimeoutError',
 ]);
 
-/** Socket-level failures: the call may never have reached Kinesis, or its answer never came back. */
-const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-
 export function isKinesisCallRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (RETRYABLE_SERVICE_ERRORS.has(error.name)) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  return networkErrorCode(error) !== undefined;
+  return isServerError(error) || networkErrorCode(error) !== undefined;
 }
 
 /** What `StreamPublishError.lastErrorCode` reports for a failed call: the errno of a network failure, else the name. */
 export function kinesisErrorCode(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return networkErrorCode(error) ?? error.name;
-}
-
-function networkErrorCode(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code !== undefined && NETWORK_ERROR_CODES.has(code)) return code;
-  // Node reports a refused dual-stack connect (IPv4 and IPv6 both tried) as an AggregateError of the attempts.
-  if (error instanceof AggregateError) {
-    for (const inner of error.errors) {
-      const innerCode = networkErrorCode(inner);
-      if (innerCode) return innerCode;
-    }
-  }
-  return undefined;
 }
