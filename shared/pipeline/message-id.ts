@@ -15,6 +15,12 @@ export const MessageId = {
     const allocation = fields && Number.isInteger(fields.allocationID) ? `-${String(fields.allocationID)}` : '';
     return tradeId ? `msg:${tradeId}${allocation}:${digest}` : `msg:${digest}`;
   },
+
+  /** The trade id a message id names, if its body named one (without an allocation suffix). */
+  tradeIdOf(messageId: string): string | undefined {
+    const named = /^msg:([A-Za-z0-9]+(?:-[A-Za-z0-9]+){3})(?:-\d+)?:[0-9a-f]{32}$/.exec(messageId);
+    return named?.[1];
+  },
 };
 
 /**

@@ -11,6 +11,7 @@ import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.
 import { egressStep } from '#shared/pipeline/egress-stage.ts';
 import { ingestionStep, tradeIdOf } from '#shared/pipeline/ingestion-stage.ts';
 import { mqGateway } from '#shared/pipeline/inbound-gateway.ts';
+import { MessageId } from '#shared/pipeline/message-id.ts';
 import { kinesisStage } from '#shared/pipeline/kinesis-stage.ts';
 import { markRelayed, settlementMatchingStep, tradeMatchingStep } from '#shared/pipeline/matching-stage.ts';
 import { outboundStep } from '#shared/pipeline/outbound-stage.ts';
@@ -54,6 +55,7 @@ export function ingestionHandler(app: AppName) {
     name: `${PREFIX[app]}-ingestion`,
     input: InboundRecord,
     process: ingestionStep({ app, store, matchingStream: requiredEnv('OUT_STREAM'), nackStream: requiredEnv('NACK_STREAM') }),
+    correlationId: (input) => MessageId.tradeIdOf(input.id),
   });
 }
 

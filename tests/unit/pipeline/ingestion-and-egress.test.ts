@@ -25,6 +25,9 @@ describe('message ids', () => {
     expect(plain).toMatch(/^msg:QAINS012-QAINS012-QABRO010-4821937:[0-9a-f]{32}$/);
     expect(other).not.toBe(plain);
     expect(MessageId.of('tm.trades', '{not json')).toMatch(/^msg:[0-9a-f]{32}$/);
+    expect(MessageId.tradeIdOf(plain)).toBe('QAINS012-QAINS012-QABRO010-4821937');
+    expect(MessageId.tradeIdOf(MessageId.of('sm.settlements', JSON.stringify({ ...anImLeg(), allocationID: 2 })))).toBe('QAINS012-QAINS012-QABRO010-4821937');
+    expect(MessageId.tradeIdOf(MessageId.of('tm.trades', '{not json'))).toBeUndefined();
   });
 
   it('partition both legs of a trade onto one key, and each allocation of a settlement onto its own', () => {
