@@ -62,8 +62,10 @@ function pipeline({ app, inboundQueues, partitionKey, outboundQueues }: AppPipel
     return {
       ...common(stage),
       // Ten lanes per shard (the AWS maximum): each lane keeps its keys in order, and a stage's work is mostly
-      // waiting on DynamoDB, PostgreSQL and the broker, so more keys in flight is more throughput.
-      triggers: [noLossKinesisTrigger(streamOf(stage), `${p}-${stage}-failures`, { parallelizationFactor: 10 })],
+      // waiting on DynamoDB, PostgreSQL and the broker, so more keys in flight is more throughput. The retry budget
+      // must outlast the in-progress idempotency record a crashed invocation leaves (up to its 30 s timeout):
+      // 10 retries at the mapping's backoff last about 25 s, which would send such records to the failure queue.
+      triggers: [noLossKinesisTrigger(streamOf(stage), `${p}-${stage}-failures`, { parallelizationFactor: 10, maximumRetryAttempts: 100 })],
       env: {
         SAFE_STORE_TABLE: { table: storeOf(stage) },
         IDEMPOTENCY_TABLE: { table: idempotencyTable },
