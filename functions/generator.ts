@@ -5,7 +5,7 @@ import { documentClient } from '#shared/adapters/dynamodb/dynamodb-safe-store.ts
 import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
 import { DynamoDbGeneratorRuns } from '#shared/load/dynamodb-generator-runs.ts';
 import { GeneratorRequest, runGenerator, type GeneratorResult } from '#shared/load/generator-run.ts';
-import { requiredEnv } from '#shared/pipeline/telemetry.ts';
+import { requiredEnv } from '#shared/config/environment.ts';
 
 /** The load generator (DESIGN §3.6): a seeded run of legs to the trade-matching queue, while `generator` is On. */
 

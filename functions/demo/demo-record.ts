@@ -11,15 +11,7 @@ export class MalformedDemoRecordError extends Error {
   override readonly name = 'MalformedDemoRecordError';
 }
 
-export class MissingConfigurationError extends Error {
-  override readonly name = 'MissingConfigurationError';
-}
-
-export function requiredEnv(variable: string): string {
-  const value = process.env[variable];
-  if (!value) throw new MissingConfigurationError(`environment variable ${variable} is not set`);
-  return value;
-}
+export { requiredEnv } from '#shared/config/environment.ts';
 
 export function decodeDemoRecord(record: KinesisStreamRecord): DemoRecord {
   const text = Buffer.from(record.kinesis.data, 'base64').toString('utf8');

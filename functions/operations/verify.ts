@@ -5,7 +5,7 @@ import { openDatabaseFromConnectionString } from '#shared/adapters/postgres/data
 import type { SettlementDatabase } from '#shared/adapters/postgres/migrations/settlement.ts';
 import type { TradeMatchingDatabase } from '#shared/adapters/postgres/migrations/trade-matching.ts';
 import { DynamoDbGeneratorRuns } from '#shared/load/dynamodb-generator-runs.ts';
-import { requiredEnv } from '#shared/pipeline/telemetry.ts';
+import { requiredEnv } from '#shared/config/environment.ts';
 import { verifyRuns, type VerifyResult } from '#shared/verification/verify-run.ts';
 
 /** `rotor verify` in the region it runs in: this region's stores against the generator's ground truth. */

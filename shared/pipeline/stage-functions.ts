@@ -15,7 +15,8 @@ import { MessageId } from '#shared/pipeline/message-id.ts';
 import { kinesisStage } from '#shared/pipeline/kinesis-stage.ts';
 import { markRelayed, settlementMatchingStep, tradeMatchingStep } from '#shared/pipeline/matching-stage.ts';
 import { outboundStep } from '#shared/pipeline/outbound-stage.ts';
-import { requiredEnv, stageTelemetry } from '#shared/pipeline/telemetry.ts';
+import { requiredEnv } from '#shared/config/environment.ts';
+import { stageTelemetry } from '#shared/pipeline/telemetry.ts';
 import type { AppName } from '#shared/topology/schema.ts';
 
 /**

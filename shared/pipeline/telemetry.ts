@@ -7,13 +7,3 @@ export function stageTelemetry(stage: string) {
   const metrics = new Metrics({ namespace: 'Rotor', serviceName: stage, defaultDimensions: { region: process.env.AWS_REGION ?? 'unknown' } });
   return { logger, metrics };
 }
-
-export function requiredEnv(variable: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[variable];
-  if (!value) throw new MissingConfigurationError(`environment variable ${variable} is not set`);
-  return value;
-}
-
-export class MissingConfigurationError extends Error {
-  override readonly name = 'MissingConfigurationError';
-}
