@@ -38,18 +38,25 @@ const SQL_IN_LIMIT = 1_000;
 export async function verifyRuns(request: VerifyRequest, sources: VerificationSources): Promise<VerifyResult> {
   const runs = await sources.runs.all();
   const cutoff: Record<string, number> = {};
-  const legs = runs.flatMap((run) => {
-    const sent = Math.min(run.legsSent, request.cutoff?.[run.id] ?? (request.cutoff ? 0 : run.legsSent));
-    cutoff[run.id] = sent;
-    return legsOfRun({ ...run, legsSent: sent }).map((generated) => ({ body: legBody(generated), leg: generated.leg, queue: run.queue }));
+  // Judged: the legs each run had sent when verification began. Expected: what every leg sent by now makes of
+  // them — a counterpart sent after the cutoff still matches a judged leg, so it must count in the ground truth.
+  const judged: SentLeg[] = [];
+  const everySent = runs.flatMap((run) => {
+    const judgedCount = Math.min(run.legsSent, request.cutoff?.[run.id] ?? (request.cutoff ? 0 : run.legsSent));
+    cutoff[run.id] = judgedCount;
+    return legsOfRun(run).map((generated, index) => {
+      const body = legBody(generated);
+      if (index < judgedCount) judged.push({ messageId: MessageId.of(run.queue, body), tradeId: TradeLeg.id(generated.leg) });
+      return body;
+    });
   });
-  const expected = await simulate(legs.map(({ body }, index) => ({ index, body })));
-  const sent: SentLeg[] = legs.map(({ body, leg, queue }) => ({ messageId: MessageId.of(queue, body), tradeId: TradeLeg.id(leg) }));
+  const expected = await simulate(everySent.map((body, index) => ({ index, body })));
 
-  const tradeIds = [...new Set(sent.map((leg) => leg.tradeId))];
-  const settlementIds = Object.keys(expected.settlements);
+  const tradeIds = [...new Set(judged.map((leg) => leg.tradeId))];
+  const judgedTrades = new Set(tradeIds);
+  const settlementIds = Object.keys(expected.settlements).filter((id) => judgedTrades.has(id.slice(0, id.lastIndexOf('-'))));
   const [acked, tradesInStore, deliveriesTm, settlementsInStore, deliveriesSm, tradesInDatabase, settlementsInDatabase, balances] = await Promise.all([
-    batchGet(sources.documents, sources.tables.tmInbound, sent.map((leg) => leg.messageId)),
+    batchGet(sources.documents, sources.tables.tmInbound, judged.map((leg) => leg.messageId)),
     batchGet(sources.documents, sources.tables.tmMatching, tradeIds),
     batchGet(sources.documents, sources.tables.tmOutbound, tradeIds.flatMap((id) => TRADE_STATUSES.map((status) => responseId(id, status)))),
     batchGet(sources.documents, sources.tables.smMatching, settlementIds),
@@ -69,7 +76,7 @@ export async function verifyRuns(request: VerifyRequest, sources: VerificationSo
     settlementsInDatabase,
     ledgerBalanced: balances.toJSON().balanced,
   };
-  return { ...judge(sent, expected, observed), cutoff, runs: runs.length };
+  return { ...judge(judged, expected, observed), cutoff, runs: runs.length };
 }
 
 const statusesOf = (items: Map<string, Record<string, unknown>>) => new Map([...items].map(([id, item]) => [id, String(item.status)]));
