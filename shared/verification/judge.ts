@@ -47,8 +47,19 @@ export const TRADE_STATUSES = ['UNMATCHED', 'MATCHED', 'MISMATCHED', 'SETTLED'] 
 export const responseId = (tradeId: string, status: string) => `response:${tradeId}:${status}`;
 export const resultId = (settlementId: string, status: string) => `result:${settlementId}:${status}`;
 
+/**
+ * Whether `actual` may still end as `expected`. An expected UNMATCHED (or UNSETTLED) is only "no counterpart sent
+ * yet, as far as the generator's last progress record says": a counterpart sent since then may already have matched
+ * it, so any state counts as on its way there; a run that has finished records every leg, and such a leg that never
+ * settles into the ground truth ends up lost.
+ */
 const canStillBecome = (actual: string, expected: string) =>
-  actual === expected || actual === 'UNMATCHED' || actual === 'UNSETTLED' || (actual === 'MATCHED' && expected === 'SETTLED');
+  actual === expected ||
+  actual === 'UNMATCHED' ||
+  actual === 'UNSETTLED' ||
+  expected === 'UNMATCHED' ||
+  expected === 'UNSETTLED' ||
+  (actual === 'MATCHED' && expected === 'SETTLED');
 
 const EXAMPLES = 10;
 
