@@ -38,11 +38,12 @@ export async function handleBatchWrite(writes: ReplicatedWrites, upstreamUrl: st
     replicated.map(({ id }) => id),
     replicated.filter(({ table }) => table.mode === 'sync').map(({ id }) => id),
     async () => {
+      const [previous, oldImages] = await Promise.all([
+        writes.versionsOf(replicated.map(({ id }) => id)),
+        Promise.all(replicated.map(({ table, key }) => (table.mode === 'sync' ? writes.readItem(table.name, key) : undefined))),
+      ]);
       const before = new Map<string, Pick<AcceptedWrite, 'previous' | 'oldImage'>>();
-      for (const { table, id, key } of replicated) {
-        const oldImage = table.mode === 'sync' ? await writes.readItem(table.name, key) : undefined;
-        before.set(id, { previous: await writes.versionOf(id), oldImage });
-      }
+      replicated.forEach(({ id }, index) => before.set(id, { previous: previous.get(id), oldImage: oldImages[index] }));
       const response = await forward(upstreamUrl, wire);
       if (response.status !== 200) return response;
       const result = JSON.parse(response.body.toString('utf8')) as BatchWriteResult;

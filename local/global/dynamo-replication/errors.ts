@@ -30,3 +30,25 @@ export class ReplicatedWriteConflictError extends Error {
 export class LinkPartitionedError extends Error {
   override readonly name = 'LinkPartitionedError';
 }
+
+/**
+ * dynalite answered an internal call (version store, peer writes, key lookups) with an error. `type` is the
+ * DynamoDB error name from `__type` (e.g. ResourceNotFoundException), which callers branch on.
+ */
+export class DynaliteRequestError extends Error {
+  override readonly name = 'DynaliteRequestError';
+
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(`${operation} failed with ${type} (HTTP ${status}): ${message}`);
+  }
+}
+
+/** A BatchWriteItem or BatchGetItem still left work unprocessed after every retry. */
+export class DynaliteBatchIncompleteError extends Error {
+  override readonly name = 'DynaliteBatchIncompleteError';
+}

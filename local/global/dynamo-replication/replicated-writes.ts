@@ -1,12 +1,5 @@
-import {
-  DeleteItemCommand,
-  DescribeTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-  ResourceNotFoundException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import { PeerUnavailableError, ReplicatedWriteConflictError } from '#local/global/dynamo-replication/errors.ts';
+import type { DynaliteClient, TableWrite } from '#local/global/dynamo-replication/dynalite-client.ts';
+import { DynaliteRequestError, PeerUnavailableError, ReplicatedWriteConflictError } from '#local/global/dynamo-replication/errors.ts';
 import {
   isNewerVersion,
   itemId,
@@ -54,6 +47,7 @@ export class ReplicatedWrites {
   /** Items of sync tables this region is writing right now; a peer's synchronous change to one is a conflict. */
   private readonly syncWritesInFlight = new Set<string>();
   private readonly keyNamesByTable = new Map<string, readonly string[]>();
+  private readonly keyNameLookups = new Map<string, Promise<readonly string[] | undefined>>();
   private readonly syncRecorders = new Map<string, SyncTableRecorder>();
   private syncReplicator: SyncReplicator | undefined;
   private counters = { logged: 0, applied: 0, superseded: 0 };
@@ -61,7 +55,7 @@ export class ReplicatedWrites {
   constructor(
     readonly region: string,
     private readonly tables: ReadonlyMap<string, ReplicatedTable>,
-    private readonly client: DynamoDBClient,
+    private readonly client: DynaliteClient,
     private readonly versions: VersionStore,
     readonly log: ReplicationLog,
   ) {}
@@ -98,24 +92,25 @@ export class ReplicatedWrites {
   async keyNames(table: string): Promise<readonly string[] | undefined> {
     const known = this.keyNamesByTable.get(table);
     if (known) return known;
-    try {
-      const { Table } = await this.client.send(new DescribeTableCommand({ TableName: table }));
-      const names = (Table?.KeySchema ?? []).map((element) => element.AttributeName ?? '');
-      this.keyNamesByTable.set(table, names);
-      return names;
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
-      throw error;
+    // The first burst of writes to a table would otherwise send one DescribeTable each.
+    let lookup = this.keyNameLookups.get(table);
+    if (!lookup) {
+      lookup = this.describeKeyNames(table).finally(() => this.keyNameLookups.delete(table));
+      this.keyNameLookups.set(table, lookup);
     }
+    return lookup;
   }
 
   versionOf(id: string): Promise<ItemVersion | undefined> {
     return this.versions.get(id);
   }
 
-  async readItem(table: string, key: AttributeMap): Promise<AttributeMap | undefined> {
-    const { Item } = await this.client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
-    return Item;
+  versionsOf(ids: readonly string[]): Promise<Map<string, ItemVersion | undefined>> {
+    return this.versions.getMany(ids);
+  }
+
+  readItem(table: string, key: AttributeMap): Promise<AttributeMap | undefined> {
+    return this.client.getItem(table, key);
   }
 
   /**
@@ -129,10 +124,9 @@ export class ReplicatedWrites {
     if (asyncWrites.length > 0) {
       await this.log.append(asyncWrites.map(({ change }) => change));
       this.counters.logged += asyncWrites.length;
-      for (const { write, change } of asyncWrites) {
-        await this.versions.put(write.id, versionOf(change));
-        outcomes.set(write.id, { committed: true });
-      }
+      // After the append: the log is the source of truth, and replayLog() restores versions a crash left unwritten.
+      await this.versions.putMany(asyncWrites.map(({ write, change }) => [write.id, versionOf(change)] as const));
+      for (const { write } of asyncWrites) outcomes.set(write.id, { committed: true });
     }
     const syncWrites = stamped.filter(({ write }) => write.table.mode === 'sync');
     if (syncWrites.length === 0) return outcomes;
@@ -152,8 +146,8 @@ export class ReplicatedWrites {
       return outcomes;
     }
     const waitedMs = Math.round(performance.now() - startedAt);
-    for (const { write, change } of syncWrites) {
-      await this.versions.put(write.id, versionOf(change));
+    await this.versions.putMany(syncWrites.map(({ write, change }) => [write.id, versionOf(change)] as const));
+    for (const { write } of syncWrites) {
       const recorder = this.syncRecorder(write.table.name);
       recorder.committed++;
       recorder.peerWait.record(waitedMs);
@@ -165,26 +159,36 @@ export class ReplicatedWrites {
   /**
    * Applies peers' changes, last writer wins by (write time, region). A synchronous change for an item this region
    * is itself writing is refused, as MRSC refuses concurrent writes to one item from two regions.
+   *
+   * Of several changes to one item in the call only the newest is written; the others count as superseded, as
+   * they would have been had they arrived after it. Items are written before their versions: a crash in between
+   * leaves the old version, so the re-shipped batch is applied again rather than taken for already applied.
    */
   async applyReplicated(changes: readonly ItemChange[], { synchronous = false } = {}): Promise<ApplyResult> {
-    let applied = 0;
+    const newest = new Map<string, { change: ItemChange; version: ItemVersion }>();
     let superseded = 0;
     for (const change of changes) {
       const id = itemId(change.table, change.key);
       if (synchronous && this.syncWritesInFlight.has(id)) {
         throw new ReplicatedWriteConflictError(`${this.region} is writing the same item of ${change.table}`);
       }
-      await this.locks.withKeys([id], async () => {
-        const incoming = versionOf(change);
-        if (!isNewerVersion(incoming, await this.versions.get(id))) {
-          superseded++;
-          return;
-        }
-        await this.writeItem(change.table, change.key, change.image);
-        await this.versions.put(id, incoming);
-        applied++;
-      });
+      const version = versionOf(change);
+      const held = newest.get(id);
+      if (held) {
+        superseded++;
+        if (!isNewerVersion(version, held.version)) continue;
+      }
+      newest.set(id, { change, version });
     }
+    const ids = [...newest.keys()];
+    const applied = await this.locks.withKeys(ids, async () => {
+      const current = await this.versions.getMany(ids);
+      const winners = [...newest].filter(([id, { version }]) => isNewerVersion(version, current.get(id)));
+      await this.client.batchWrite(winners.map(([, { change }]) => writeOf(change.table, change.key, change.image)));
+      await this.versions.putMany(winners.map(([id, { version }]) => [id, version] as const));
+      return winners.length;
+    });
+    superseded += ids.length - applied;
     this.counters.applied += applied;
     this.counters.superseded += superseded;
     return { applied, superseded };
@@ -192,17 +196,33 @@ export class ReplicatedWrites {
 
   /** Brings the version store up to date with logged changes a crash may have left unrecorded there. */
   async replayLog(): Promise<void> {
+    const newest = new Map<string, ItemVersion>();
     for (const change of this.log.retained()) {
       const id = itemId(change.table, change.key);
       const version = versionOf(change);
-      if (isNewerVersion(version, await this.versions.get(id))) await this.versions.put(id, version);
+      const held = newest.get(id);
+      if (!held || isNewerVersion(version, held)) newest.set(id, version);
     }
+    const current = await this.versions.getMany([...newest.keys()]);
+    await this.versions.putMany([...newest].filter(([id, version]) => isNewerVersion(version, current.get(id))));
   }
 
   metrics(): { logged: number; applied: number; superseded: number; syncTables: Record<string, SyncTableMetrics> } {
     const syncTables: Record<string, SyncTableMetrics> = {};
     for (const [table, recorder] of this.syncRecorders) syncTables[table] = recorder.summary();
     return { ...this.counters, syncTables };
+  }
+
+  private async describeKeyNames(table: string): Promise<readonly string[] | undefined> {
+    try {
+      const { KeySchema } = await this.client.describeTable(table);
+      const names = (KeySchema ?? []).map((element) => element.AttributeName ?? '');
+      this.keyNamesByTable.set(table, names);
+      return names;
+    } catch (error) {
+      if (error instanceof DynaliteRequestError && error.type === 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
   }
 
   private syncRecorder(table: string): SyncTableRecorder {
@@ -231,9 +251,13 @@ export class ReplicatedWrites {
   }
 
   private async writeItem(table: string, key: AttributeMap, image: AttributeMap | undefined): Promise<void> {
-    if (image) await this.client.send(new PutItemCommand({ TableName: table, Item: image }));
-    else await this.client.send(new DeleteItemCommand({ TableName: table, Key: key }));
+    if (image) await this.client.putItem(table, image);
+    else await this.client.deleteItem(table, key);
   }
+}
+
+function writeOf(table: string, key: AttributeMap, image: AttributeMap | undefined): TableWrite {
+  return { table, request: image ? { PutRequest: { Item: image } } : { DeleteRequest: { Key: key } } };
 }
 
 function versionOf(change: Pick<ItemChange, 'writeTimeMs' | 'originRegion' | 'image'>): ItemVersion {

@@ -1,6 +1,6 @@
 import { listen } from '#local/support/listen.ts';
 import { createServer, type Server } from 'node:http';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynaliteClient } from '#local/global/dynamo-replication/dynalite-client.ts';
 import { PeerUnavailableError } from '#local/global/dynamo-replication/errors.ts';
 import { itemId, keyOf, type AttributeMap, type ItemChange, type ReplicatedTable } from '#local/global/dynamo-replication/item-change.ts';
 import {
@@ -46,12 +46,7 @@ export interface ReplicatingEndpoint {
 
 export async function startReplicatingEndpoint(options: ReplicatingEndpointOptions): Promise<ReplicatingEndpoint> {
   const { region, upstreamUrl, dataDir, host = '127.0.0.1', port = 0 } = options;
-  const client = new DynamoDBClient({
-    endpoint: upstreamUrl,
-    region,
-    credentials: { accessKeyId: 'rotor-replication', secretAccessKey: 'rotor-replication' },
-    maxAttempts: 1,
-  });
+  const client = new DynaliteClient(upstreamUrl);
   const versions = new VersionStore(client);
   await versions.ensureTable();
   const log = await ReplicationLog.open(dataDir);
@@ -89,7 +84,6 @@ export async function startReplicatingEndpoint(options: ReplicatingEndpointOptio
         await stopServing(server);
         await Promise.allSettled([...inFlight]);
         await log.close();
-        client.destroy();
       })();
       return closing;
     },

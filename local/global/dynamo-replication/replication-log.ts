@@ -86,10 +86,9 @@ export class ReplicationLog {
 
   /** Entries `peer` has not had yet that were logged no later than `loggedBy`, oldest first. */
   pendingFor(peer: string, loggedBy: number, limit: number): ItemChange[] {
-    const position = this.shippedThrough[peer] ?? 0;
     const pending: ItemChange[] = [];
-    for (const entry of this.entries) {
-      if (entry.seq <= position) continue;
+    for (let index = this.firstAfter(this.shippedThrough[peer] ?? 0); index < this.entries.length; index++) {
+      const entry = this.entries[index]!;
       if (entry.loggedAtMs > loggedBy || pending.length >= limit) break;
       pending.push(entry);
     }
@@ -98,8 +97,7 @@ export class ReplicationLog {
 
   /** Every entry `peer` has not had yet, regardless of lag. */
   backlogFor(peer: string): ItemChange[] {
-    const position = this.shippedThrough[peer] ?? 0;
-    return this.entries.filter((entry) => entry.seq > position);
+    return this.entries.slice(this.firstAfter(this.shippedThrough[peer] ?? 0));
   }
 
   /** Records that `peer` has applied everything through `seq`; resolves when that is on disk. */
@@ -130,9 +128,22 @@ export class ReplicationLog {
     const peers = Object.values(this.shippedThrough);
     if (peers.length === 0) return;
     const shippedToAll = Math.min(...peers);
-    const before = this.entries.length;
-    this.entries = this.entries.filter((entry) => entry.seq > shippedToAll);
-    this.droppedSinceCompaction += before - this.entries.length;
+    const dropped = this.firstAfter(shippedToAll);
+    if (dropped === 0) return;
+    this.entries = this.entries.slice(dropped);
+    this.droppedSinceCompaction += dropped;
+  }
+
+  /** Index of the first entry after `seq`; entries are in seq order (appended in order, compaction keeps it). */
+  private firstAfter(seq: number): number {
+    let low = 0;
+    let high = this.entries.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.entries[middle]!.seq <= seq) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   private async flushQueued(): Promise<void> {

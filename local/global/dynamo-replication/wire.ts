@@ -15,10 +15,21 @@ export interface WireResponse {
   readonly body: Buffer;
 }
 
-export async function readBody(stream: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+export function readBody(stream: IncomingMessage): Promise<Buffer> {
+  // Plain listeners rather than `for await`: the async iterator costs promises per chunk on every request and answer.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    stream.once('error', reject);
+    stream.once('close', () => {
+      if (!ended) reject(new Error('connection closed before the whole body arrived'));
+    });
+  });
 }
 
 /** `DynamoDB_20120810.PutItem` → `PutItem`. */
@@ -29,22 +40,40 @@ export function operationOf(headers: IncomingHttpHeaders): string | undefined {
 }
 
 const upstreamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+const upstreams = new Map<string, { hostname: string; port: number }>();
+const HOP_BY_HOP = new Set(['host', 'content-length', 'connection']);
 
 /** Sends the request to dynalite as the client sent it (dynalite does not check signatures, so a changed body is fine). */
 export function forward(upstreamUrl: string, wire: WireRequest): Promise<WireResponse> {
-  const url = new URL(wire.path, upstreamUrl);
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(wire.headers)) {
-    if (value !== undefined && name !== 'host' && name !== 'content-length' && name !== 'connection') headers[name] = value;
+  for (const name in wire.headers) {
+    const value = wire.headers[name];
+    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
-  headers['content-length'] = String(wire.body.length);
+  return send(upstreamUrl, wire.method, wire.path, headers, wire.body);
+}
+
+/** One HTTP exchange with dynalite over the shared keep-alive connections; sets content-length itself. */
+export function send(upstreamUrl: string, method: string, path: string, headers: Record<string, string | string[]>, body: Buffer): Promise<WireResponse> {
+  const { hostname, port } = upstreamOf(upstreamUrl);
+  headers['content-length'] = String(body.length);
   return new Promise<WireResponse>((resolve, reject) => {
-    const outgoing = request(url, { method: wire.method, headers, agent: upstreamAgent }, (response) => {
-      readBody(response).then((body) => resolve({ status: response.statusCode ?? 500, headers: response.headers, body }), reject);
+    const outgoing = request({ hostname, port, method, path, headers, agent: upstreamAgent }, (response) => {
+      readBody(response).then((answer) => resolve({ status: response.statusCode ?? 500, headers: response.headers, body: answer }), reject);
     });
     outgoing.once('error', reject);
-    outgoing.end(wire.body);
+    outgoing.end(body);
   });
+}
+
+function upstreamOf(upstreamUrl: string): { hostname: string; port: number } {
+  let parsed = upstreams.get(upstreamUrl);
+  if (!parsed) {
+    const url = new URL(upstreamUrl);
+    parsed = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
+    upstreams.set(upstreamUrl, parsed);
+  }
+  return parsed;
 }
 
 /** A 200 response whose JSON body was changed; the CRC32 header the SDK may check is recomputed. */
