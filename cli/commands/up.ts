@@ -1,6 +1,7 @@
 import { startTwin, type RunningTwin } from '#local/controller/controller.ts';
 import { PortInUseError, TwinAlreadyRunningError } from '#local/controller/errors.ts';
 import { GENERATOR_CONTROL } from '#local/controller/generator-loop.ts';
+import { profileCpuIfAsked } from '#local/support/cpu-profile.ts';
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
 import type { TwinStatus } from '#local/controller/twin-status.ts';
 import { isTopologyName } from '#local/region/topologies.ts';
@@ -180,6 +181,7 @@ function describeGenerator(twin: RunningTwin, status: TwinStatus): string {
 
 /** Runs until SIGINT or SIGTERM, then stops the twin cleanly; a second signal exits at once. */
 async function stoppedBySignal(twin: RunningTwin, io: CommandIO): Promise<void> {
+  const writeCpuProfile = await profileCpuIfAsked('controller');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -190,6 +192,8 @@ async function stoppedBySignal(twin: RunningTwin, io: CommandIO): Promise<void> 
   io.out(`\n${signal}: stopping the regions, then the global layer…\n`);
   const began = performance.now();
   await twin.stop();
+  const profile = await writeCpuProfile();
+  if (profile) io.out(`CPU profile of the controller: ${profile}\n`);
   io.out(`Twin stopped in ${seconds(Math.round(performance.now() - began))}; its data stays in ${twin.layout.dataDir}.\n`);
   process.off('SIGINT', forceExit);
   process.off('SIGTERM', forceExit);

@@ -8,6 +8,7 @@
 import { startRegion, type RegionOptions } from '#local/region/region.ts';
 import { parseRegionArguments, REGION_USAGE } from '#local/region/region-options.ts';
 import { regionLogger } from '#local/region/region-log.ts';
+import { profileCpuIfAsked } from '#local/support/cpu-profile.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -20,6 +21,7 @@ try {
 }
 
 const log = regionLogger(options.region);
+const writeCpuProfile = await profileCpuIfAsked(`region-${options.region}`);
 // On AWS a stray rejection in a handler's background work ends that function's sandbox, not the region; the twin
 // runs every function in this process, so it logs it and carries on.
 process.on('unhandledRejection', (reason) => {
@@ -41,7 +43,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) process.exit(130);
     stopping = true;
     log.info('stopping', { signal });
-    region.stop().then(
+    region.stop().then(writeCpuProfile).then(
       () => process.exit(0),
       (error: unknown) => {
         log.error('stopping failed', { error: String(error) });

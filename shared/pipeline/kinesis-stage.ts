@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import { publishForwards, type Forward } from '#shared/pipeline/forward.ts';
+import { KeyOrder } from '#shared/pipeline/key-order.ts';
 import { RoutingControlOffError, stageGate } from '#shared/pipeline/stage-gate.ts';
 import { stageTelemetry } from '#shared/pipeline/telemetry.ts';
 import type { StreamPublisher } from '#shared/ports/stream-publisher.ts';
@@ -13,11 +14,16 @@ import type { StreamPublisher } from '#shared/ports/stream-publisher.ts';
 /**
  * The shape every Kinesis-triggered stage shares (DESIGN §2, §7):
  *
- * - Powertools `BatchProcessor` with `ReportBatchItemFailures`: records are processed one after another, in shard
- *   order, and only the failed ones are reported, so the mapping checkpoints past everything that succeeded.
- * - Per-record idempotency (`makeIdempotent`, keyed on the record's business `id`): the stage's result for a record
- *   — the records it forwards — is stored, so a redelivered record forwards the same records again without
- *   redoing the work. One persistence layer per function; its keys are prefixed with the function name.
+ * - Powertools `BatchProcessor` with `ReportBatchItemFailures`: records sharing a partition key are processed one
+ *   after another in shard order (records of different keys side by side), and only the failed ones are reported,
+ *   so the mapping checkpoints past everything that succeeded.
+ * - Idempotent per record. Where the stage's effect is a conditional safe-store write or a PostgreSQL transaction,
+ *   that condition is the idempotency: a redelivered record loses the condition and forwards the same records
+ *   again. Where the effect is not conditional — the outbound gateway's send to a queue — the stage also runs
+ *   under Powertools `makeIdempotent` (keyed on the record's business `id`, one persistence layer per function,
+ *   keys prefixed with the function name): a copy of a record arriving while the first is still in progress (a
+ *   batch retried after a timeout, whose first invocation has not finished) fails and comes back later instead of
+ *   sending a second time, and a completed record returns its stored result without running again.
  * - What a batch forwards is published after the batch, in one `PutRecords` per stream, resending only rejected
  *   entries; if that still fails the whole invocation fails and the batch comes back (downstream is idempotent).
  * - Gated by a routing control when the stage has one: while it is Off the batch is not touched.
@@ -37,7 +43,11 @@ export interface KinesisStageOptions<TInput extends { id: string }> {
   afterForwarding?(forwards: readonly Forward[]): Promise<void>;
   /** The trade id to log as the correlation id. */
   correlationId?(input: TInput): string | undefined;
-  readonly idempotencyTable: string;
+  /**
+   * Powertools idempotency table, for a stage whose effect no condition guards (see above). Without it the
+   * stage's own conditional writes make it idempotent, at a third of the DynamoDB writes.
+   */
+  readonly idempotencyTable?: string;
   /** Routing control (`<app>-app`) that must be On in this region; `-<region>` is appended. */
   readonly routingControl?: string;
   readonly publisher: StreamPublisher;
@@ -49,8 +59,12 @@ const decoder = new TextDecoder();
 export function kinesisStage<TInput extends { id: string }>(options: KinesisStageOptions<TInput>) {
   const { logger, metrics } = stageTelemetry(options.name);
   const config = new IdempotencyConfig({ eventKeyJmesPath: 'id', throwOnNoIdempotencyKey: true, expiresAfterSeconds: 7 * 24 * 3600 });
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: options.idempotencyTable, awsSdkV3Client: options.dynamodb ?? new DynamoDBClient({}) });
-  const processOnce = makeIdempotent((input: TInput) => options.process(input), { persistenceStore, config });
+  const processOnce = options.idempotencyTable
+    ? makeIdempotent((input: TInput) => options.process(input), {
+        persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.idempotencyTable, awsSdkV3Client: options.dynamodb ?? new DynamoDBClient({}) }),
+        config,
+      })
+    : (input: TInput) => options.process(input);
   const gate = stageGate(options.routingControl);
 
   const decode = (record: KinesisStreamRecord): TInput => {
@@ -71,26 +85,31 @@ export function kinesisStage<TInput extends { id: string }>(options: KinesisStag
     logger.addContext(context);
     if (gate && !(await gate.waitUntilOn())) throw new RoutingControlOffError(gate.controlName);
 
-    const forwards: Forward[] = [];
+    // Forwards per record, published in record order: a key's records reach the next stream in the order they came.
+    const producedByRecord = new Map<string, Forward[]>();
     let failed = 0;
     const processor = new BatchProcessor(EventType.KinesisDataStreams);
-    const handleRecord = async (record: KinesisStreamRecord) => {
-      const input = decode(record);
-      const correlationId = options.correlationId?.(input);
-      if (correlationId) logger.appendKeys({ correlation_id: correlationId });
-      try {
-        const produced = await processOnce(input);
-        forwards.push(...produced);
-      } catch (error) {
-        failed += 1;
-        logger.warn('record failed; the mapping will deliver it again', { recordId: input.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-        throw error;
-      } finally {
-        logger.resetKeys();
-      }
-    };
+    const keyOrder = new KeyOrder();
+    const handleRecord = (record: KinesisStreamRecord) =>
+      keyOrder.run(record.kinesis.partitionKey, async () => {
+        const input = decode(record);
+        try {
+          producedByRecord.set(record.kinesis.sequenceNumber, await processOnce(input));
+        } catch (error) {
+          failed += 1;
+          logger.warn('record failed; the mapping will deliver it again', {
+            correlation_id: options.correlationId?.(input),
+            recordId: input.id,
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          });
+          throw error;
+        }
+      });
     try {
-      const response = await processPartialResponse(event, handleRecord, processor, { context, processInParallel: false });
+      // In parallel across partition keys, in order within one (KeyOrder): records of different trades do not wait
+      // for each other's round trips, which a batch of a hundred sequential records would, up to the timeout.
+      const response = await processPartialResponse(event, handleRecord, processor, { context, processInParallel: true });
+      const forwards = event.Records.flatMap((record) => producedByRecord.get(record.kinesis.sequenceNumber) ?? []);
       await publishForwards(options.publisher, forwards);
       await options.afterForwarding?.(forwards);
       metrics.addMetric('RecordsProcessed', MetricUnit.Count, event.Records.length - failed);

@@ -33,7 +33,6 @@ function adapters() {
     dynamodb,
     store: new DynamoDbSafeStore(documentClient(dynamodb), requiredEnv('SAFE_STORE_TABLE')),
     publisher: new KinesisStreamPublisher(kinesisClient()),
-    idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
   };
 }
 
@@ -131,6 +130,8 @@ export function outboundGatewayHandler(app: AppName) {
   return kinesisStage({
     ...common,
     name: `${PREFIX[app]}-outbound-gateway`,
+    // The send to a queue is the one effect no condition guards: Powertools keeps a second copy from sending too.
+    idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
     input: OutboundRecord,
     process: outboundStep({ store, broker, queues }),
     correlationId: (input) => input.tradeId,

@@ -68,7 +68,9 @@ function pipeline({ app, inboundQueues, partitionKey, outboundQueues }: AppPipel
       triggers: [noLossKinesisTrigger(streamOf(stage), `${p}-${stage}-failures`, { parallelizationFactor: 10, maximumRetryAttempts: 100 })],
       env: {
         SAFE_STORE_TABLE: { table: storeOf(stage) },
-        IDEMPOTENCY_TABLE: { table: idempotencyTable },
+        // Only the outbound gateway's effect (a send) is not a conditional write; the other stages' conditions are
+        // their idempotency (shared/pipeline/kinesis-stage.ts).
+        ...(stage === 'outbound-gateway' ? { IDEMPOTENCY_TABLE: { table: idempotencyTable } } : {}),
         ...(next ? { OUT_STREAM: { stream: streamOf(next) } } : {}),
         // Ingestion answers invalid input without troubling matching: its NACKs go straight to egress.
         ...(stage === 'ingestion' ? { NACK_STREAM: { stream: streamOf('egress') } } : {}),

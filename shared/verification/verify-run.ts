@@ -4,7 +4,7 @@ import { TradeLeg } from '#domain/trade-leg.ts';
 import { PostgresLedgerRepository } from '#shared/adapters/postgres/ledger-repository.ts';
 import type { SettlementDatabase } from '#shared/adapters/postgres/migrations/settlement.ts';
 import type { TradeMatchingDatabase } from '#shared/adapters/postgres/migrations/trade-matching.ts';
-import { legBody, legsOfRun, type GeneratorRunStore } from '#shared/load/generator-run.ts';
+import { legBody, legsOfRun, type GeneratorRun, type GeneratorRunStore } from '#shared/load/generator-run.ts';
 import { MessageId } from '#shared/pipeline/message-id.ts';
 import { simulate } from '#shared/simulation/in-memory-pipeline.ts';
 import { judge, responseId, resultId, TRADE_STATUSES, type Observed, type SentLeg, type TradeState, type VerifyReport } from '#shared/verification/judge.ts';
@@ -50,7 +50,7 @@ export async function verifyRuns(request: VerifyRequest, sources: VerificationSo
       return body;
     });
   });
-  const expected = await simulate(everySent.map((body, index) => ({ index, body })));
+  const expected = await expectedOutcome(runs, everySent);
 
   const tradeIds = [...new Set(judged.map((leg) => leg.tradeId))];
   const judgedTrades = new Set(tradeIds);
@@ -77,6 +77,23 @@ export async function verifyRuns(request: VerifyRequest, sources: VerificationSo
     ledgerBalanced: balances.toJSON().balanced,
   };
   return { ...judge(judged, expected, observed), cutoff, runs: runs.length };
+}
+
+/**
+ * The simulated ground truth of every leg sent, kept for the next call while no run sent more: `rotor verify` polls
+ * while legs are in flight, and re-simulating an unchanged load each time would cost the region it judges.
+ */
+let lastExpected: { key: string; outcome: ReturnType<typeof simulate> } | undefined;
+
+function expectedOutcome(runs: readonly GeneratorRun[], everySent: readonly string[]): ReturnType<typeof simulate> {
+  const key = JSON.stringify(runs.map((run) => [run.id, run.seed, run.pairs, run.mix, run.legsSent]));
+  if (lastExpected?.key === key) return lastExpected.outcome;
+  const outcome = simulate(everySent.map((body, index) => ({ index, body })));
+  lastExpected = { key, outcome };
+  outcome.catch(() => {
+    if (lastExpected?.outcome === outcome) lastExpected = undefined;
+  });
+  return outcome;
 }
 
 const statusesOf = (items: Map<string, Record<string, unknown>>) => new Map([...items].map(([id, item]) => [id, String(item.status)]));

@@ -1,0 +1,26 @@
+/**
+ * Runs tasks concurrently across keys and one after another within a key, the ordering Kinesis itself promises
+ * (per partition key). A task whose key's earlier task failed does not run and fails with
+ * `EarlierRecordFailedError`, so a key's records never overtake one that must be delivered again.
+ */
+export class EarlierRecordFailedError extends Error {
+  override readonly name = 'EarlierRecordFailedError';
+}
+
+export class KeyOrder {
+  private readonly lastOfKey = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.lastOfKey.get(key);
+    const next = previous
+      ? previous.then(
+          task,
+          (error: unknown) => {
+            throw new EarlierRecordFailedError(`an earlier record with partition key ${key} failed: ${error instanceof Error ? error.message : String(error)}`);
+          },
+        )
+      : task();
+    this.lastOfKey.set(key, next);
+    return next;
+  }
+}
