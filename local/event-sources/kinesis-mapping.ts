@@ -11,6 +11,7 @@ import {
 } from '#local/event-sources/kinesis-mapping-config.ts';
 import { ShardConsumer, type ShardMetrics } from '#local/event-sources/kinesis-shard-consumer.ts';
 import { jsonLinesLogger, type MappingLogger } from '#local/event-sources/mapping-logger.ts';
+import type { StreamActivity } from '#local/event-sources/stream-activity.ts';
 
 export interface KinesisMappingDependencies {
   /** A client built with `requestHandler: new NodeHttpHandler()` when it talks to kinesalite (HTTP/1.1 only). */
@@ -20,8 +21,23 @@ export interface KinesisMappingDependencies {
   dataDir: string;
   /** Stable name of this mapping's state; default `<stream>--<function name>`. */
   mappingId?: string;
-  /** Pause between GetRecords calls once a shard is caught up. AWS polls about once a second; default 250 ms. */
+  /**
+   * Pause between GetRecords calls once a shard is caught up (without `streamActivity`), and before re-reading a
+   * shard whose read-ahead is full or whose read failed. AWS polls about once a second; default 250 ms.
+   */
   pollIntervalMs?: number;
+  /**
+   * The doorbell of the kinesalite this mapping reads, rung on every put: a caught-up shard then waits for it (at
+   * most `idlePollIntervalMs`, default 1 s, AWS's poll rate) instead of polling every `pollIntervalMs`. Only for a
+   * kinesalite whose every put rings it; otherwise records would wait up to the idle interval.
+   */
+  streamActivity?: StreamActivity;
+  idlePollIntervalMs?: number;
+  /**
+   * With `streamActivity`: a shard woken sooner than this after its previous read began waits out the rest, so a
+   * stream put to continuously is read at most this often per shard rather than once per put. Default 50 ms.
+   */
+  minReadIntervalMs?: number;
   /** Backoff between retries of a failed batch (doubling up to the maximum). */
   retryBackoff?: { initialMs: number; maxMs: number };
   log?: MappingLogger;
@@ -94,6 +110,9 @@ export class KinesisEventSourceMapping {
           checkpoints: this.checkpoints,
           resumeFrom: saved[shardId],
           pollIntervalMs: this.dependencies.pollIntervalMs ?? 250,
+          streamActivity: this.dependencies.streamActivity,
+          idlePollIntervalMs: this.dependencies.idlePollIntervalMs ?? 1_000,
+          minReadIntervalMs: this.dependencies.minReadIntervalMs ?? 50,
           retryBackoff: this.dependencies.retryBackoff ?? { initialMs: 100, maxMs: 5_000 },
           log: this.log,
         });

@@ -13,6 +13,7 @@ import { deliverBatch, type ShardCounters } from '#local/event-sources/kinesis-b
 import type { EventSourceIdentity, ShardRecord } from '#local/event-sources/kinesis-event.ts';
 import type { KinesisMappedFunction, ResolvedKinesisMappingConfig } from '#local/event-sources/kinesis-mapping-config.ts';
 import type { MappingLogger } from '#local/event-sources/mapping-logger.ts';
+import type { StreamActivity } from '#local/event-sources/stream-activity.ts';
 
 export interface ShardConsumerOptions {
   streamName: string;
@@ -23,6 +24,11 @@ export interface ShardConsumerOptions {
   checkpoints: CheckpointStore;
   resumeFrom: ShardCheckpoint | undefined;
   pollIntervalMs: number;
+  /** Rung when records are put to the stream: a caught-up shard then sleeps up to `idlePollIntervalMs` instead. */
+  streamActivity?: StreamActivity | undefined;
+  idlePollIntervalMs: number;
+  /** Least time between the starts of two reads when woken: a busy stream rings on every put. */
+  minReadIntervalMs: number;
   retryBackoff: { initialMs: number; maxMs: number };
   log: MappingLogger;
 }
@@ -38,7 +44,9 @@ export interface ShardMetrics extends ShardCounters {
   closed: boolean;
 }
 
-type Lane = { queue: Array<{ record: ShardRecord; readAtMs: number }>; bell: Doorbell };
+// Each loop has its own stop signal: with one shared signal, ParallelizationFactor 10 lanes and the reader each
+// waiting on it exceed Node's 10-listener warning threshold (MaxListenersExceededWarning).
+type Lane = { queue: Array<{ record: ShardRecord; readAtMs: number }>; bell: Doorbell; stop: AbortController };
 
 // Read ahead at most this many batches per lane, so a slow function does not pull the whole shard into memory.
 const READ_AHEAD_BATCHES = 4;
@@ -68,7 +76,7 @@ function toShardRecord(record: KinesisRecord): ShardRecord {
  */
 export class ShardConsumer {
   readonly shardId: string;
-  private readonly abort = new AbortController();
+  private readonly readerStop = new AbortController();
   private readonly tracker = new CheckpointTracker<ShardRecord>();
   private readonly lanes: Lane[];
   private readonly readerBell = new Doorbell();
@@ -92,7 +100,7 @@ export class ShardConsumer {
     this.shardId = options.source.shardId;
     this.checkpoint = options.resumeFrom?.sequenceNumber;
     this.latestAnchorMs = options.resumeFrom?.latestAnchorMs;
-    this.lanes = Array.from({ length: options.config.parallelizationFactor }, () => ({ queue: [], bell: new Doorbell() }));
+    this.lanes = Array.from({ length: options.config.parallelizationFactor }, () => ({ queue: [], bell: new Doorbell(), stop: new AbortController() }));
   }
 
   /** Fixes the starting position (persisting a LATEST anchor first) so records put afterwards are consumed. */
@@ -114,7 +122,8 @@ export class ShardConsumer {
 
   /** Stops reading and starting batches, waits for in-flight invocations, and flushes the checkpoint. */
   async stop(): Promise<void> {
-    this.abort.abort();
+    this.readerStop.abort();
+    for (const lane of this.lanes) lane.stop.abort();
     await this.running;
     await this.options.checkpoints.settled();
   }
@@ -146,7 +155,7 @@ export class ShardConsumer {
   private async shardIterator(position: Omit<GetShardIteratorCommandInput, 'StreamName' | 'ShardId'>): Promise<string | undefined> {
     const response = await this.options.kinesis.send(
       new GetShardIteratorCommand({ StreamName: this.options.streamName, ShardId: this.shardId, ...position }),
-      { abortSignal: this.abort.signal },
+      { abortSignal: this.readerStop.signal },
     );
     return response.ShardIterator;
   }
@@ -164,7 +173,7 @@ export class ShardConsumer {
 
   private async readLoop(): Promise<void> {
     const { config, kinesis, pollIntervalMs, log } = this.options;
-    const signal = this.abort.signal;
+    const signal = this.readerStop.signal;
     const limit = Math.min(10_000, config.batchSize * config.parallelizationFactor);
     const readAheadLimit = READ_AHEAD_BATCHES * config.batchSize * config.parallelizationFactor;
     let consecutiveFailures = 0;
@@ -175,13 +184,15 @@ export class ShardConsumer {
           continue;
         }
         try {
+          const ringsBeforeRead = this.options.streamActivity?.rings(this.options.streamName);
+          const readStartedMs = performance.now();
           const response = await kinesis.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: limit }), { abortSignal: signal });
           consecutiveFailures = 0;
           this.iterator = response.NextShardIterator;
           this.millisBehindLatest = response.MillisBehindLatest ?? 0;
           const records = (response.Records ?? []).map(toShardRecord);
           this.accept(records);
-          if (records.length < limit && this.iterator) await abortableDelay(pollIntervalMs, signal);
+          if (records.length < limit && this.iterator) await this.idle(ringsBeforeRead, readStartedMs, signal);
         } catch (error) {
           if (signal.aborted) break;
           consecutiveFailures += 1;
@@ -199,6 +210,19 @@ export class ShardConsumer {
       this.readerDone = true;
       for (const lane of this.lanes) lane.bell.ring();
     }
+  }
+
+  /** After a short read: sleep until the stream is rung (or, without a doorbell, for the poll interval). */
+  private async idle(ringsBeforeRead: number | undefined, readStartedMs: number, signal: AbortSignal): Promise<void> {
+    const { streamActivity, streamName, idlePollIntervalMs, minReadIntervalMs, pollIntervalMs } = this.options;
+    if (!streamActivity) {
+      await abortableDelay(pollIntervalMs, signal);
+      return;
+    }
+    if ((await streamActivity.wait(streamName, idlePollIntervalMs, signal, ringsBeforeRead)) !== 'rung') return;
+    // Puts landing meanwhile are read together: without this a shard under load would be read once per put.
+    const tooSoonMs = readStartedMs + minReadIntervalMs - performance.now();
+    if (tooSoonMs > 0) await abortableDelay(tooSoonMs, signal);
   }
 
   private accept(records: ShardRecord[]): void {
@@ -222,7 +246,7 @@ export class ShardConsumer {
 
   private async laneLoop(lane: Lane): Promise<void> {
     const { config } = this.options;
-    const signal = this.abort.signal;
+    const signal = lane.stop.signal;
     const windowMs = config.maximumBatchingWindowInSeconds * 1000;
     while (!signal.aborted) {
       const oldest = lane.queue[0];

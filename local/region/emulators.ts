@@ -1,6 +1,7 @@
 import { listen } from '#local/support/listen.ts';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { StreamActivity } from '#local/event-sources/stream-activity.ts';
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
 
@@ -15,14 +16,87 @@ export interface RunningEmulator {
   readonly port: number;
   /** Stops serving and closes the LevelDB store (its lock would stop the next start on the same directory). */
   close(): Promise<void>;
+  /** Requests received so far per API operation (what follows the dot of `x-amz-target`), for `rotor bench`. */
+  calls(): Record<string, number>;
+}
+
+/** An emulator's HTTP server did not have the single request handler its front is put before. */
+export class EmulatorFrontError extends Error {
+  override readonly name = 'EmulatorFrontError';
+}
+
+type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Puts `front` before the emulator's own request handler, which still gets every request and reads its body
+ * itself; the front only looks. This keeps kinesalite and dynalite unforked.
+ */
+function putInFront(server: Server, front: (request: IncomingMessage, response: ServerResponse) => void): void {
+  const handlers = server.listeners('request') as RequestHandler[];
+  const [handler] = handlers;
+  if (handlers.length !== 1 || !handler) throw new EmulatorFrontError(`expected one request handler on the emulator's server, found ${handlers.length}`);
+  server.removeListener('request', handler);
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    front(request, response);
+    // Synchronously after the front, so the emulator's 'data' listener is attached before any body chunk flows.
+    handler.call(server, request, response);
+  });
+}
+
+function operationOf(request: IncomingMessage): string {
+  const target = request.headers['x-amz-target'];
+  const dot = typeof target === 'string' ? target.indexOf('.') : -1;
+  return typeof target === 'string' && dot !== -1 ? target.slice(dot + 1) : 'unknown';
+}
+
+class CallCounter {
+  private readonly counts = new Map<string, number>();
+
+  count(operation: string): void {
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+}
+
+const PUT_OPERATIONS = new Set(['PutRecord', 'PutRecords']);
+
+/** Rings the put's stream once kinesalite has stored it (it answers 200 only after the write). */
+function ringAfterPut(request: IncomingMessage, response: ServerResponse, activity: StreamActivity): void {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.once('finish', () => {
+    if (response.statusCode !== 200) return;
+    const stream = streamNameOf(Buffer.concat(chunks), request.headers['content-type']);
+    if (stream === undefined) activity.ringAll();
+    else activity.ring(stream);
+  });
+}
+
+/** Undefined when the body does not say (CBOR from other SDKs, an unexpected shape): the caller then rings all. */
+function streamNameOf(body: Buffer, contentType: string | undefined): string | undefined {
+  if (!contentType?.startsWith('application/x-amz-json')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const { StreamName, StreamARN } = (parsed ?? {}) as { StreamName?: unknown; StreamARN?: unknown };
+  if (typeof StreamName === 'string') return StreamName;
+  // arn:aws:kinesis:<region>:<account>:stream/<name>
+  return typeof StreamARN === 'string' ? StreamARN.slice(StreamARN.lastIndexOf('/') + 1) : undefined;
 }
 
 
-function running(server: Server, host: string, port: number): RunningEmulator {
+function running(server: Server, host: string, port: number, calls: CallCounter): RunningEmulator {
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,
     port,
+    calls: () => calls.snapshot(),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         // SDK clients keep connections alive; without this the close would wait for them to time out.
@@ -47,15 +121,31 @@ export interface EmulatorOptions {
   readonly port?: number;
 }
 
-export async function startKinesisEmulator({ path, host = '127.0.0.1', port = 0 }: EmulatorOptions): Promise<RunningEmulator> {
+export interface KinesisEmulatorOptions extends EmulatorOptions {
+  /**
+   * Rung with the stream's name after every successful PutRecord(s), whoever the client is (every put reaches this
+   * server), so the region's mappings can wait for records rather than poll.
+   */
+  readonly activity?: StreamActivity;
+}
+
+export async function startKinesisEmulator({ path, host = '127.0.0.1', port = 0, activity }: KinesisEmulatorOptions): Promise<RunningEmulator> {
   await mkdir(path, { recursive: true });
   // Streams become ACTIVE at once; the region still waits for ACTIVE, as it must on AWS.
   const server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 500 });
-  return running(server, host, await listen(server, host, port));
+  const calls = new CallCounter();
+  putInFront(server, (request, response) => {
+    const operation = operationOf(request);
+    calls.count(operation);
+    if (activity && PUT_OPERATIONS.has(operation)) ringAfterPut(request, response, activity);
+  });
+  return running(server, host, await listen(server, host, port), calls);
 }
 
 export async function startDynamoDbEmulator({ path, host = '127.0.0.1', port = 0 }: EmulatorOptions): Promise<RunningEmulator> {
   await mkdir(path, { recursive: true });
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  return running(server, host, await listen(server, host, port));
+  const calls = new CallCounter();
+  putInFront(server, (request) => calls.count(operationOf(request)));
+  return running(server, host, await listen(server, host, port), calls);
 }

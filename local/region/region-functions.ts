@@ -5,6 +5,7 @@ import { KinesisEventSourceMapping } from '#local/event-sources/kinesis-mapping.
 import { jsonLinesLogger } from '#local/event-sources/mapping-logger.ts';
 import { MqEventSourceMapping } from '#local/event-sources/mq-mapping.ts';
 import type { OnFailureDestination } from '#local/event-sources/on-failure-destination.ts';
+import type { StreamActivity } from '#local/event-sources/stream-activity.ts';
 import { parseHandlerReference } from '#local/lambda/handler-loader.ts';
 import { LocalLambdaFunction } from '#local/lambda/runtime.ts';
 import type { MessageBroker } from '#shared/ports/message-broker.ts';
@@ -73,6 +74,9 @@ export interface RegionMappingsOptions {
   /** Put before MQ trigger and on-failure queue names (a broker shared by several regions); '' for none. */
   readonly queuePrefix: string;
   readonly pollIntervalMs?: number | undefined;
+  /** Rung by the region's kinesalite on every put, so caught-up shards wait for it instead of polling. */
+  readonly streamActivity?: StreamActivity | undefined;
+  readonly idlePollIntervalMs?: number | undefined;
   readonly retryBackoff?: { initialMs: number; maxMs: number } | undefined;
 }
 
@@ -130,6 +134,8 @@ export function createEventSourceMappings(options: RegionMappingsOptions): { kin
           dataDir: options.dataDir,
           mappingId,
           ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+          ...(options.streamActivity === undefined ? {} : { streamActivity: options.streamActivity }),
+          ...(options.idlePollIntervalMs === undefined ? {} : { idlePollIntervalMs: options.idlePollIntervalMs }),
           ...(options.retryBackoff === undefined ? {} : { retryBackoff: options.retryBackoff }),
           log: jsonLinesLogger(`esm:${mappingId}`),
         },

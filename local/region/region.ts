@@ -5,6 +5,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisEventSourceMapping, KinesisMappingMetrics } from '#local/event-sources/kinesis-mapping.ts';
 import type { MqEventSourceMapping, MqMappingMetrics } from '#local/event-sources/mq-mapping.ts';
+import { StreamActivity } from '#local/event-sources/stream-activity.ts';
 import { startStompBroker } from '#local/mq/stomp-broker.ts';
 import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
 import type { Topology } from '#shared/topology/schema.ts';
@@ -60,8 +61,12 @@ export interface RegionOptions {
   readonly dynamodbEndpointForFunctions?: string;
   /** Where handler strings are resolved; default: the repository root. */
   readonly codeRoot?: string;
-  /** Pause of a caught-up shard poller (AWS polls about once a second). */
+  /**
+   * Pause before re-reading a shard whose read-ahead is full or whose read failed. A caught-up shard instead waits
+   * for a put to its stream, at most `idlePollIntervalMs` (default 1 s, AWS's poll rate).
+   */
   readonly pollIntervalMs?: number;
+  readonly idlePollIntervalMs?: number;
   /** Backoff between retries of a failed batch (doubling from `initialMs` up to `maxMs`). */
   readonly retryBackoff?: { initialMs: number; maxMs: number };
 }
@@ -105,6 +110,8 @@ export interface RegionStatus extends RegionReadyReport {
   readonly uptimeMs: number;
   readonly mappingMetrics: KinesisMappingMetrics[];
   readonly mqMappingMetrics: MqMappingMetrics[];
+  /** Requests each emulator received since the region started, per API operation (`PutRecords`, `GetItem`…). */
+  readonly emulatorCalls: { kinesis: Record<string, number>; dynamodb: Record<string, number> };
 }
 
 export interface RunningRegion {
@@ -170,8 +177,11 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       await closeSharedDatabases(dataDir);
     });
 
+    const streamActivity = new StreamActivity();
     const [kinesisEmulator, dynamodbEmulator, broker] = await Promise.all([
-      timed('kinesis', () => startKinesisEmulator({ path: path.join(dataDir, 'kinesis'), port: options.ports?.kinesis ?? 0 })).then((started) => {
+      timed('kinesis', () =>
+        startKinesisEmulator({ path: path.join(dataDir, 'kinesis'), port: options.ports?.kinesis ?? 0, activity: streamActivity }),
+      ).then((started) => {
         cleanups.push(() => started.close());
         return started;
       }),
@@ -228,6 +238,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     cleanups.push(() => brokerClient.close());
     const { kinesis: mappings, mq: mqMappings } = createEventSourceMappings({
       topology, functions, kinesis, dataDir, broker: brokerClient, queuePrefix, pollIntervalMs: options.pollIntervalMs, retryBackoff: options.retryBackoff,
+      streamActivity, idlePollIntervalMs: options.idlePollIntervalMs,
     });
     const allMappings = [...mappings, ...mqMappings];
     cleanups.push(() => Promise.all(allMappings.map((mapping) => mapping.stop())));
@@ -245,6 +256,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       uptimeMs: Math.round(performance.now() - startedAt),
       mappingMetrics: mappings.map((mapping) => mapping.metrics()),
       mqMappingMetrics: await Promise.all(mqMappings.map((mapping) => mapping.metrics())),
+      emulatorCalls: { kinesis: kinesisEmulator.calls(), dynamodb: dynamodbEmulator.calls() },
     });
     const invoke = invokeRoute({
       region: options.region,
