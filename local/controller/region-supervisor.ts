@@ -102,6 +102,9 @@ export class RegionSupervisor {
     const child = spawn(
       process.execPath,
       [
+        // A region allocates short-lived request and record objects by the million; a larger young generation
+        // collects them in fewer scavenges (measured in docs/performance.md).
+        '--max-semi-space-size=64',
         '--import', 'tsx', REGION_MAIN,
         '--region', this.region,
         '--data-dir', this.options.dataDir,

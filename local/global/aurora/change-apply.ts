@@ -43,17 +43,21 @@ export async function writeApplyPosition(db: AnyKysely | Transaction<any>, posit
     .execute(db);
 }
 
-/** Applies one source transaction and advances the position in one target transaction: all of it or none. */
-export async function applyTransaction(
+/**
+ * Applies source transactions in log order and advances the position, in one target transaction: all of them or
+ * none, so the secondary always holds a prefix of the writer's log. One commit for a shipped page instead of one
+ * per source transaction keeps a busy writer's secondary from spending its time committing.
+ */
+export async function applyTransactions(
   db: AnyKysely,
   tables: ReadonlyMap<string, TableShape>,
-  changes: readonly ShippedChange[],
+  transactions: readonly (readonly ShippedChange[])[],
 ): Promise<void> {
-  const last = changes.at(-1);
+  const last = transactions.at(-1)?.at(-1);
   if (!last) return;
   await db.transaction().execute(async (trx) => {
     await sql`set local session_replication_role = replica`.execute(trx);
-    for (const change of changes) await applyChange(trx, shapeOf(tables, change.table), change);
+    for (const changes of transactions) for (const change of changes) await applyChange(trx, shapeOf(tables, change.table), change);
     await writeApplyPosition(trx, { lsn: last.lsn, txid: last.txid });
   });
 }

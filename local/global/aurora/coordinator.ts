@@ -36,7 +36,7 @@ export interface AuroraGlobalCoordinatorOptions extends ReplicaSetup, ReplicaCli
 }
 
 const DEFAULT_LAG_MS = 200;
-const DEFAULT_POLL_MS = 25;
+const DEFAULT_POLL_MS = 100;
 const DEFAULT_SWITCHOVER_TIMEOUT_MS = 10_000;
 const DEFAULT_SUPERVISE_INTERVAL_MS = 250;
 const BATCH_TRANSACTIONS = 100;

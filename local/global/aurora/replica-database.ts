@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  applyTransaction,
+  applyTransactions,
   becomeSecondaryAt,
   readApplyPosition,
   restoreSnapshot,
@@ -21,6 +21,7 @@ import {
   describeTable,
   type AnyKysely,
   type Change,
+  type ShippedChange,
   type TableShape,
 } from '#local/global/aurora/change-capture.ts';
 import { ReplicaNotSeededError, ReplicaRoleError } from '#local/global/aurora/errors.ts';
@@ -131,19 +132,15 @@ export class ReplicaDatabase implements ReplicaEndpoint {
       if (!position) throw new ReplicaNotSeededError('this secondary was never seeded from a snapshot of the writer');
       const tables = new Map(this.#tables.map((table) => [table.qualifiedName, table]));
       let appliedLsn = position.lsn;
-      let applied = 0;
-      let skipped = 0;
+      const due: (readonly ShippedChange[])[] = [];
       for (const transaction of transactions) {
         const last = transaction.changes.at(-1)?.lsn;
-        if (last === undefined || last <= appliedLsn) {
-          skipped += 1;
-          continue;
-        }
-        await applyTransaction(this.#db, tables, transaction.changes);
+        if (last === undefined || last <= appliedLsn) continue;
+        due.push(transaction.changes);
         appliedLsn = last;
-        applied += 1;
       }
-      return { appliedLsn, applied, skipped };
+      await applyTransactions(this.#db, tables, due);
+      return { appliedLsn, applied: due.length, skipped: transactions.length - due.length };
     });
   }
 
