@@ -1,5 +1,5 @@
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
-import type { VerifyResult } from '#shared/verification/verify-run.ts';
+import type { VerifyProgress, VerifyResult } from '#shared/verification/verify-run.ts';
 import { type CommandIO, parseOptions, wholeNumber } from '../io.ts';
 
 const HELP = `Usage: rotor verify [--json] [--timeout SECONDS] [--region REGION] [--data-dir DIR]
@@ -42,16 +42,22 @@ export async function runVerify(args: string[], io: CommandIO): Promise<number> 
   const target = options.region ? { region: options.region } : { app: 'trade-matching' as const };
 
   const deadline = Date.now() + timeoutMs;
-  let began = performance.now();
+  const judge = () => client.invoke<VerifyResult>('ops-verify', { cutoff }, target);
   let result = await client.invoke<VerifyResult>('ops-verify', {}, target);
-  let tookMs = performance.now() - began;
   const cutoff = result.cutoff;
+  let tookMs = 0;
+  // While legs are in flight, poll their progress (two stores) and ask for a full verdict only once every judged
+  // leg's trade is where it should end, or when time is up.
   while (!result.ok && Date.now() < deadline && (result.lost > 0 || result.legs_acked < result.legs_sent)) {
-    io.err(`  waiting: ${result.legs_acked - result.lost} of ${result.legs_sent} legs terminal, ${result.lost} on their way${result.legs_acked < result.legs_sent ? `, ${result.legs_sent - result.legs_acked} not yet acknowledged` : ''}…\n`);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(MIN_POLL_MS, 2 * tookMs)));
-    began = performance.now();
-    result = await client.invoke<VerifyResult>('ops-verify', { cutoff }, target);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(MIN_POLL_MS, 2 * tookMs), Math.max(0, deadline - Date.now()))));
+    const began = performance.now();
+    const progress = await client.invoke<VerifyProgress>('ops-verify', { cutoff, progress: true }, target);
     tookMs = performance.now() - began;
+    const arrived = progress.legs_acked === progress.legs_sent && progress.legs_terminal === progress.legs_sent;
+    if (arrived || Date.now() >= deadline) result = await judge();
+    if (!arrived) {
+      io.err(`  waiting: ${progress.legs_terminal} of ${progress.legs_sent} legs terminal${progress.legs_acked < progress.legs_sent ? `, ${progress.legs_sent - progress.legs_acked} not yet acknowledged` : ''}…\n`);
+    }
   }
   if (options.json) io.out(`${JSON.stringify(result)}\n`);
   else io.out(formatVerdict(result));

@@ -6,11 +6,15 @@ import type { SettlementDatabase } from '#shared/adapters/postgres/migrations/se
 import type { TradeMatchingDatabase } from '#shared/adapters/postgres/migrations/trade-matching.ts';
 import { DynamoDbGeneratorRuns } from '#shared/load/dynamodb-generator-runs.ts';
 import { requiredEnv } from '#shared/config/environment.ts';
-import { verifyRuns, type VerifyResult } from '#shared/verification/verify-run.ts';
+import { verifyProgress, verifyRuns, type VerifyProgress, type VerifyResult } from '#shared/verification/verify-run.ts';
 
 /** `rotor verify` in the region it runs in: this region's stores against the generator's ground truth. */
 
-const VerifyEvent = z.strictObject({ cutoff: z.record(z.string(), z.int().nonnegative()).optional() });
+const VerifyEvent = z.strictObject({
+  cutoff: z.record(z.string(), z.int().nonnegative()).optional(),
+  /** Only how far the legs have got (`VerifyProgress`), at a sixth of a verdict's reads. */
+  progress: z.boolean().optional(),
+});
 
 const documents = documentClient(new DynamoDBClient({}));
 const [tradeMatching, settlement] = await Promise.all([
@@ -18,9 +22,10 @@ const [tradeMatching, settlement] = await Promise.all([
   openDatabaseFromConnectionString<SettlementDatabase>(requiredEnv('SM_DATABASE')),
 ]);
 
-export const handler = async (event: unknown): Promise<VerifyResult> => {
+export const handler = async (event: unknown): Promise<VerifyResult | VerifyProgress> => {
   const request = VerifyEvent.parse(event ?? {});
-  return verifyRuns(request.cutoff ? { cutoff: request.cutoff } : {}, {
+  const judge = request.progress ? verifyProgress : verifyRuns;
+  return judge(request.cutoff ? { cutoff: request.cutoff } : {}, {
     runs: new DynamoDbGeneratorRuns(documents, requiredEnv('GENERATOR_RUNS_TABLE')),
     documents,
     tables: {

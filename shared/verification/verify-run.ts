@@ -35,7 +35,17 @@ export interface VerifyResult extends VerifyReport {
 const BATCH_GET_LIMIT = 100;
 const SQL_IN_LIMIT = 1_000;
 
-export async function verifyRuns(request: VerifyRequest, sources: VerificationSources): Promise<VerifyResult> {
+/** How far the judged legs have got, from two stores only: what `rotor verify` polls while legs are in flight. */
+export interface VerifyProgress {
+  readonly cutoff: Record<string, number>;
+  readonly legs_sent: number;
+  readonly legs_acked: number;
+  /** Judged legs whose trade the matching store shows in its expected final status. */
+  readonly legs_terminal: number;
+}
+
+/** What verification judges: the legs each run had sent when it began, and the ground truth of every leg sent. */
+async function judgedLegs(request: VerifyRequest, sources: VerificationSources) {
   const runs = await sources.runs.all();
   const cutoff: Record<string, number> = {};
   // Judged: the legs each run had sent when verification began. Expected: what every leg sent by now makes of
@@ -50,7 +60,29 @@ export async function verifyRuns(request: VerifyRequest, sources: VerificationSo
       return body;
     });
   });
-  const expected = await expectedOutcome(runs, everySent);
+  return { runs, cutoff, judged, expected: await expectedOutcome(runs, everySent) };
+}
+
+/**
+ * A sixth of a verdict's reads: the gateway's acknowledgements and the matching store's trade statuses. A leg whose
+ * trade is in its expected final status there may still have settlements on their way, so only a full verdict
+ * says ok; this says when one is worth asking for.
+ */
+export async function verifyProgress(request: VerifyRequest, sources: VerificationSources): Promise<VerifyProgress> {
+  const { cutoff, judged, expected } = await judgedLegs(request, sources);
+  const [acked, tradesInStore] = await Promise.all([
+    batchGet(sources.documents, sources.tables.tmInbound, judged.map((leg) => leg.messageId)),
+    batchGet(sources.documents, sources.tables.tmMatching, [...new Set(judged.map((leg) => leg.tradeId))]),
+  ]);
+  const terminal = judged.filter((leg) => {
+    const wanted = expected.trades[leg.tradeId];
+    return wanted !== undefined && String(tradesInStore.get(leg.tradeId)?.status) === wanted;
+  });
+  return { cutoff, legs_sent: judged.length, legs_acked: judged.filter((leg) => acked.has(leg.messageId)).length, legs_terminal: terminal.length };
+}
+
+export async function verifyRuns(request: VerifyRequest, sources: VerificationSources): Promise<VerifyResult> {
+  const { runs, cutoff, judged, expected } = await judgedLegs(request, sources);
 
   const tradeIds = [...new Set(judged.map((leg) => leg.tradeId))];
   const judgedTrades = new Set(tradeIds);

@@ -8,7 +8,7 @@ import { startTwin, type RunningTwin } from '#local/controller/controller.ts';
 import { TwinClient } from '#local/controller/twin-client.ts';
 import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
 import { legBody, legsOfRun, type GeneratorResult } from '#shared/load/generator-run.ts';
-import type { VerifyResult } from '#shared/verification/verify-run.ts';
+import type { VerifyProgress, VerifyResult } from '#shared/verification/verify-run.ts';
 import { anImLeg, bodyOf } from '#tests/factories/trade-legs.ts';
 import { TWIN_CREDENTIALS } from '#tests/support/twin-probes.ts';
 import { waitFor } from '#tests/support/wait.ts';
@@ -94,9 +94,12 @@ describe('end to end', () => {
     const run = await client.invoke<GeneratorResult>('generator', { pairs: PAIRS, seed: 7 }, { app: 'trade-matching' });
     const verdict = await settledVerdict();
 
+    const progress = await client.invoke<VerifyProgress>('ops-verify', { cutoff: verdict.cutoff, progress: true }, { app: 'trade-matching' });
+
     // Assess
     expect(run).toMatchObject({ pairs: PAIRS, legsSent: PAIRS * 2 });
     expect(verdict).toMatchObject({ ok: true, legs_sent: PAIRS * 2, legs_acked: PAIRS * 2, lost: 0, duplicates: 0, unexpected: 0, ledger_balanced: true });
+    expect(progress).toEqual({ cutoff: verdict.cutoff, legs_sent: PAIRS * 2, legs_acked: PAIRS * 2, legs_terminal: PAIRS * 2 });
   }, SETTLE_MS + 60_000);
 
   it('takes no second effect from messages and stream records delivered again at every hop', async () => {
