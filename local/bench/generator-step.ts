@@ -49,7 +49,9 @@ export async function trackedLegs(run: { seed: number; pairs: number; mix: PairM
   return bodies.flatMap(({ leg, body }) => {
     const tradeId = TradeLeg.id(leg);
     const status = expected.trades[tradeId];
-    return status === undefined ? [] : [{ messageId: MessageId.of(queue, body), tradeId, expected: status, terminalId: responseId(tradeId, status) }];
+    return status === undefined
+      ? []
+      : [{ messageId: MessageId.of(queue, body), tradeId, pairKey: TradeLeg.partitionKey(leg), expected: status, terminalId: responseId(tradeId, status) }];
   });
 }
 

@@ -4,8 +4,8 @@ import { percentiles, round } from '#local/bench/stats.ts';
 import { callsPerLeg, type TrackedLeg, type TwinProbe } from '#local/bench/twin-probe.ts';
 
 /**
- * Latency at half the sustained rate: every leg from its acknowledgement (the inbound gateway's store item,
- * `receivedAt`) to its terminal response's delivery (the outbound gateway's store item for
+ * Latency at half the sustained rate: every leg from its acknowledgement — the later of its trade's two legs' (the
+ * inbound gateway's store item, `receivedAt`) — to its terminal response's delivery (the outbound gateway's store item for
  * `response:<trade id>:<expected status>`, `deliveredAt`). Emulator calls per leg are counted over the same run.
  */
 
@@ -35,14 +35,24 @@ export interface LatencyPhaseResult extends LatencyFigures {
   readonly terminal_ms: number[];
 }
 
-/** Latencies of the legs that have both ends. Pure. */
+/**
+ * Latencies of the legs that have both ends. Pure. A leg is timed from the later acknowledgement of its trade's two
+ * legs: the generator shuffles a run's legs, so a counterpart may arrive many seconds after the first leg, and no
+ * pipeline can match a leg before its counterpart exists. An unmatched leg (its counterpart never sent) is timed from
+ * its own.
+ */
 export function latencyFigures(legs: readonly TrackedLeg[], acknowledged: ReadonlyMap<string, number>, terminal: ReadonlyMap<string, number>): LatencyFigures {
   const all: number[] = [];
   const byStatus = new Map<string, number[]>();
+  const pairReady = new Map<string, number>();
+  for (const leg of legs) {
+    const at = acknowledged.get(leg.messageId);
+    if (at !== undefined) pairReady.set(leg.pairKey, Math.max(pairReady.get(leg.pairKey) ?? 0, at));
+  }
   let unfinished = 0;
   for (const leg of legs) {
-    const start = acknowledged.get(leg.messageId);
-    if (start === undefined) continue;
+    if (!acknowledged.has(leg.messageId)) continue;
+    const start = pairReady.get(leg.pairKey) as number;
     const end = terminal.get(leg.messageId);
     if (end === undefined) {
       unfinished += 1;

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetById } from '#shared/adapters/dynamodb/batch-get.ts';
 import type { RunningTwin } from '#local/controller/controller.ts';
 import { documentClient } from '#shared/adapters/dynamodb/dynamodb-safe-store.ts';
 import type { BacklogSample } from '#local/bench/sustained-rate.ts';
@@ -17,6 +18,8 @@ import type { BacklogSample } from '#local/bench/sustained-rate.ts';
 export interface TrackedLeg {
   readonly messageId: string;
   readonly tradeId: string;
+  /** The same for both legs of a trade (`TradeLeg.partitionKey`): a leg cannot match before its counterpart arrives. */
+  readonly pairKey: string;
   /** The trade status the leg ends in (judge.ts: the response for the expected status, delivered). */
   readonly expected: string;
   /** `response:<trade id>:<expected status>`. */
@@ -26,7 +29,6 @@ export interface TrackedLeg {
 /** Per region, per service, per operation: calls since the region started. */
 export type EmulatorCalls = Record<string, Record<string, Record<string, number>>>;
 
-const BATCH_GET_LIMIT = 100;
 const credentials = { accessKeyId: 'AKIDROTORTWIN', secretAccessKey: 'rotor-twin-secret' };
 
 export class TwinProbe {
@@ -107,22 +109,10 @@ export class TwinProbe {
     this.#client.destroy();
   }
 
-  async #batchGet(table: string, ids: readonly string[], projection: string): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    const unique = [...new Set(ids)];
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ id }));
-      for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
-        const response: BatchGetCommandOutput = await this.#documents.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: projection, ExpressionAttributeNames: { '#id': 'id' } } } }),
-        );
-        for (const item of response.Responses?.[table] ?? []) found.set(String(item.id), item);
-        keys = response.UnprocessedKeys?.[table]?.Keys;
-      }
-    }
-    return found;
+  #batchGet(table: string, ids: readonly string[], projection: string): Promise<Map<string, Record<string, unknown>>> {
+    return batchGetById(this.#documents, table, ids, { projection });
   }
+
 }
 
 /**

@@ -1,4 +1,5 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetById } from '#shared/adapters/dynamodb/batch-get.ts';
 import type { Kysely } from 'kysely';
 import { TradeLeg } from '#domain/trade-leg.ts';
 import { PostgresLedgerRepository } from '#shared/adapters/postgres/ledger-repository.ts';
@@ -32,7 +33,6 @@ export interface VerifyResult extends VerifyReport {
   readonly runs: number;
 }
 
-const BATCH_GET_LIMIT = 100;
 const SQL_IN_LIMIT = 1_000;
 
 /** How far the judged legs have got, from two stores only: what `rotor verify` polls while legs are in flight. */
@@ -130,20 +130,7 @@ function expectedOutcome(runs: readonly GeneratorRun[], everySent: readonly stri
 
 const statusesOf = (items: Map<string, Record<string, unknown>>) => new Map([...items].map(([id, item]) => [id, String(item.status)]));
 
-async function batchGet(documents: DynamoDBDocumentClient, table: string, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-  const found = new Map<string, Record<string, unknown>>();
-  const unique = [...new Set(ids)];
-  for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-    let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ id }));
-    for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
-      const response: BatchGetCommandOutput = await documents.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of response.Responses?.[table] ?? []) found.set(String(item.id), item);
-      keys = response.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return found;
-}
+const batchGet = (documents: DynamoDBDocumentClient, table: string, ids: readonly string[]) => batchGetById(documents, table, ids);
 
 async function tradesOf(db: Kysely<TradeMatchingDatabase>, ids: readonly string[]): Promise<Map<string, TradeState>> {
   const trades = new Map<string, { status: string; allocations: Record<string, string> }>();
