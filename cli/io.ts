@@ -29,6 +29,16 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/** As parseOptions, for commands that also take positional arguments (`rotor reconcile <app>`). */
+export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
+    return { ...values, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export function wholeNumber(name: string, text: string | undefined, fallback?: number): number {
   if (text === undefined) {
     if (fallback === undefined) throw new UsageError(`--${name} is required`);

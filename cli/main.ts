@@ -33,6 +33,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'stop, kill or start one region of the running twin (outage drills)',
     run: async (args, io) => (await import('./commands/region.ts')).runRegion(args, io),
   },
+  reconcile: {
+    summary: "compare an app's stores stage by stage, replay what is missing, report every replayed id",
+    run: async (args, io) => (await import('./commands/reconcile.ts')).runReconcile(args, io),
+  },
   bench: {
     summary: 'throughput and latency on a fresh twin, with the emulator ceiling measured in the same run',
     run: async (args, io) => (await import('./commands/bench.ts')).runBench(args, io),

@@ -4,6 +4,7 @@ import { listen } from '#local/support/listen.ts';
 import { MAX_INVOKE_PAYLOAD_BYTES } from '#local/region/invoke-endpoint.ts';
 import { RegionCommandError, RegionUnavailableError } from '#local/controller/errors.ts';
 import { isAppName, type InvokeTarget, type ProxiedInvocation } from '#local/controller/function-invoker.ts';
+import { StateMachineNotFoundError, type TwinWorkflows } from '#local/controller/twin-workflows.ts';
 
 /**
  * The controller's HTTP endpoint on 127.0.0.1, found through `controller.json` in the twin's data directory:
@@ -11,6 +12,11 @@ import { isAppName, type InvokeTarget, type ProxiedInvocation } from '#local/con
  *   POST /regions/<region>/stop|kill|start                an outage or a recovery of one region (`rotor region`)
  *   POST /regions/<region>/functions/<name>/invocations   invoke a function in that region
  *   POST /apps/<app>/functions/<name>/invocations         invoke it in the app's active region (dns control On)
+ *   GET  /state-machines                                  the manifest's workflows and whether each is available
+ *   POST /state-machines/<name>/executions                StartExecution: `{input, name?, region?}`
+ *   GET  /state-machines/<name>/executions                ListExecutions, newest first
+ *   GET  /executions/<name>                               DescribeExecution with its state-by-state history
+ *   POST /executions/<name>/stop                          StopExecution
  * Invocations answer as AWS Lambda's Invoke API does (the region's status, `X-Amz-Function-Error` and body, passed
  * through), plus `X-Rotor-Region`: the region that ran it. A region that is not up, or an app with no active
  * region, is 409; other controller errors are `{error, type}`.
@@ -22,6 +28,7 @@ export interface ControlHandlers {
   status(): Promise<unknown>;
   regionAction(region: string, action: RegionAction): Promise<unknown>;
   invoke(target: InvokeTarget, functionName: string, payload: Buffer): Promise<ProxiedInvocation>;
+  workflows: Pick<TwinWorkflows, 'start' | 'describe' | 'list' | 'stop' | 'stateMachines'>;
 }
 
 export interface RunningControlServer {
@@ -31,6 +38,8 @@ export interface RunningControlServer {
 
 const REGION_ACTION = /^\/regions\/([a-z0-9-]+)\/(stop|kill|start)$/;
 const INVOCATION = /^\/(regions|apps)\/([a-z0-9-]+)\/functions\/([^/]+)\/invocations$/;
+const EXECUTIONS = /^\/state-machines\/([a-z0-9-]+)\/executions$/;
+const EXECUTION = /^\/executions\/([^/]+)(\/stop)?$/;
 
 type Reply = { status: number; json: unknown } | { status: number; text: string; headers: Record<string, string> };
 
@@ -64,6 +73,8 @@ export async function startControlServer(port: number, handlers: ControlHandlers
 
 function statusOf(error: unknown): number {
   if (error instanceof ControlRequestError) return error.status;
+  if (error instanceof StateMachineNotFoundError) return 404;
+  if (['InvalidExecutionNameError', 'ExecutionAlreadyExistsError', 'SyntaxError'].includes((error as Error).name)) return 400;
   const conflict = [RegionCommandError, RegionUnavailableError, NoActiveRegionError, SeveralActiveRegionsError].some((type) => error instanceof type);
   return conflict ? 409 : 500;
 }
@@ -90,7 +101,25 @@ async function route(request: IncomingMessage, handlers: ControlHandlers): Promi
       },
     };
   }
+  const workflowReply = await routeWorkflows(request, path, handlers.workflows);
+  if (workflowReply) return workflowReply;
   return { status: 404, json: { error: `no such controller request: ${request.method} ${path}` } };
+}
+
+async function routeWorkflows(request: IncomingMessage, path: string, workflows: ControlHandlers['workflows']): Promise<Reply | undefined> {
+  if (request.method === 'GET' && path === '/state-machines') return { status: 200, json: workflows.stateMachines() };
+  const executions = EXECUTIONS.exec(path);
+  if (executions && request.method === 'GET') return { status: 200, json: workflows.list(executions[1]!) };
+  if (executions && request.method === 'POST') {
+    const body = (await readPayload(request)).toString('utf8');
+    const { input, name, region } = (body.trim() === '' ? {} : JSON.parse(body)) as { input?: Record<string, unknown>; name?: string; region?: string };
+    const started = await workflows.start(executions[1]!, input ?? {}, { ...(name ? { name } : {}), ...(region ? { region } : {}) });
+    return { status: 200, json: started };
+  }
+  const execution = EXECUTION.exec(path);
+  if (execution && request.method === 'GET' && !execution[2]) return { status: 200, json: workflows.describe(decodeURIComponent(execution[1]!)) };
+  if (execution && request.method === 'POST' && execution[2]) return { status: 200, json: { stopped: workflows.stop(decodeURIComponent(execution[1]!)) } };
+  return undefined;
 }
 
 async function readPayload(request: IncomingMessage): Promise<Buffer> {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { RunningArcEmulator } from '#local/global/arc/emulator.ts';
 import type { GlobalTables } from '#local/global/dynamo-replication/global-tables.ts';
 import { isTopologyName, resolveTopology, type TopologyName } from '#local/region/topologies.ts';
@@ -15,6 +16,7 @@ import { regionBrokers, regionPostgresUrls, twinBackends, type RegionBroker } fr
 import { refuseIfRunning } from '#local/controller/twin-lock.ts';
 import { assertPortsFree, DEFAULT_TWIN_DATA_DIR, DEFAULT_TWIN_REGIONS, portOwners, TwinLayout, type TwinBackends, type TwinPorts } from '#local/controller/twin-layout.ts';
 import { countTableItems, regionEntry, replicationDirections, type TwinStatus } from '#local/controller/twin-status.ts';
+import { TwinWorkflows } from '#local/controller/twin-workflows.ts';
 
 /**
  * The two-region twin: the global layer (ARC cluster, DynamoDB global tables; see global-layer.ts) in this
@@ -82,6 +84,8 @@ export interface RunningTwin {
   invoke<T>(functionName: string, payload: unknown, target: InvokeTarget, signal?: AbortSignal): Promise<T>;
   /** The `--rate` generator loop; null without one. */
   generatorStatus(): GeneratorStatus | null;
+  /** The manifest's state machines (rotation, DR, reconciliation), run locally with tasks invoked in the twin's regions. */
+  readonly workflows: TwinWorkflows;
   region(region: string): RegionSupervisor;
   /** The DynamoDB endpoint the region's functions use (its replicating endpoint). */
   dynamodbEndpoint(region: string): string;
@@ -249,7 +253,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     };
   };
 
+  let workflows: TwinWorkflows;
   try {
+    workflows = await TwinWorkflows.load({
+      topology,
+      invoker,
+      dataDir: path.join(layout.dataDir, 'workflows'),
+      ...(options.codeRoot === undefined ? {} : { codeRoot: options.codeRoot }),
+    });
     controlServer = await startControlServer(ports.controller, {
       status,
       regionAction: async (region: string, action: RegionAction): Promise<unknown> => {
@@ -264,6 +275,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
         return { region, state: supervisor.state, exit };
       },
       invoke: (target, functionName, payload) => invoker.invokeRaw(target, functionName, payload),
+      workflows,
     });
   } catch (error) {
     shuttingDown = true;
@@ -307,6 +319,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     invoke: async <T>(functionName: string, payload: unknown, target: InvokeTarget, signal?: AbortSignal) =>
       (await invoker.invoke<T>(target, functionName, payload, signal)).result,
     generatorStatus: () => generator?.status() ?? null,
+    workflows,
     region: supervisorOf,
     dynamodbEndpoint: (region) => {
       supervisorOf(region);
@@ -322,6 +335,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
         // First, and without waiting out a run in flight: it would keep sending legs into regions being stopped.
         await generator?.stop();
         await controlServer.close();
+        await workflows.close();
         // Regions first: their functions may still write through the replicating endpoints while they drain.
         await Promise.all([...supervisors.values()].map((supervisor) => supervisor.stop()));
         await layer.close();

@@ -5,6 +5,7 @@ import { activeRegionOf, invocationResult, type InvokeTarget } from '#local/cont
 import { headerValue, post } from '#local/controller/http-post.ts';
 import { DEFAULT_TWIN_DATA_DIR, TwinLayout } from '#local/controller/twin-layout.ts';
 import type { TwinStatus } from '#local/controller/twin-status.ts';
+import type { StartedExecution, StateMachineSummary, TwinExecution } from '#local/controller/twin-workflows.ts';
 
 /** How `rotor status`, `rotor region` and the load tools reach a running twin: its controller.json, then its control endpoint. */
 
@@ -35,6 +36,24 @@ export class TwinClient {
 
   regionAction(region: string, action: RegionAction): Promise<Record<string, unknown>> {
     return this.request('POST', `/regions/${encodeURIComponent(region)}/${action}`, REGION_ACTION_TIMEOUT_MS);
+  }
+
+  stateMachines(): Promise<StateMachineSummary[]> {
+    return this.request('GET', '/state-machines', STATUS_TIMEOUT_MS);
+  }
+
+  /** StartExecution of a manifest state machine, in `region` or where its app is active. */
+  startExecution(stateMachine: string, input: Record<string, unknown>, options: { name?: string; region?: string } = {}): Promise<StartedExecution> {
+    return this.request('POST', `/state-machines/${encodeURIComponent(stateMachine)}/executions`, STATUS_TIMEOUT_MS, { input, ...options });
+  }
+
+  /** DescribeExecution, with the state-by-state history. */
+  describeExecution(name: string): Promise<TwinExecution> {
+    return this.request('GET', `/executions/${encodeURIComponent(name)}`, STATUS_TIMEOUT_MS);
+  }
+
+  stopExecution(name: string): Promise<{ stopped: boolean }> {
+    return this.request('POST', `/executions/${encodeURIComponent(name)}/stop`, STATUS_TIMEOUT_MS);
   }
 
   /** The region whose `<app>-dns` routing control is On now; NoActiveRegionError / SeveralActiveRegionsError otherwise. */
@@ -68,10 +87,14 @@ export class TwinClient {
     });
   }
 
-  private async request<T>(method: string, path: string, timeoutMs: number): Promise<T> {
+  private async request<T>(method: string, path: string, timeoutMs: number, payload?: unknown): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${this.controlUrl}${path}`, { method, signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetch(`${this.controlUrl}${path}`, {
+        method,
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
+      });
     } catch (error) {
       throw this.notRunning(error);
     }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkDefinition, listWorkflowFiles, loadDefinition, type AslStateMachine } from '#local/stepfunctions/definition.ts';
+import { checkDefinition, listWorkflowFiles, loadDefinition, visitStates, type AslStateMachine } from '#local/stepfunctions/definition.ts';
+import { rotorTopology } from '#shared/topology/rotor.ts';
 import { InvalidDefinitionError, JsonataNotSupportedError } from '#local/stepfunctions/errors.ts';
 
 const workflowsDirectory = fileURLToPath(new URL('../../workflows/', import.meta.url));
@@ -23,6 +24,31 @@ describe('workflows/*.asl.json', () => {
       // Assess
       expect(check.validatorProblems).toEqual([]);
       expect(check.jsonataLocations).toEqual([]);
+    });
+
+    it(`${path.slice(workflowsDirectory.length)}: every Task retries and catches, and names a function of the manifest its state machine declares`, async () => {
+      // Prepare
+      const definition = await readDefinition(path);
+      const relative = `workflows/${path.slice(workflowsDirectory.length)}`;
+      const machines = rotorTopology.stateMachines.filter((machine) => machine.definition === relative);
+      const functionNames = new Set(rotorTopology.functions.map((fn) => fn.name));
+      const tasks: Array<{ stateName: string; functionName: unknown; retries: boolean; catches: boolean }> = [];
+
+      // Act
+      visitStates(definition, ({ stateName, state }) => {
+        if (state.Type !== 'Task') return;
+        const parameters = (state.Parameters ?? {}) as { FunctionName?: unknown };
+        tasks.push({ stateName, functionName: parameters.FunctionName, retries: (state.Retry ?? []).length > 0, catches: Array.isArray(state.Catch) && state.Catch.length > 0 });
+      });
+
+      // Assess
+      expect(machines.length).toBeGreaterThan(0);
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const task of tasks) {
+        expect(task, task.stateName).toMatchObject({ retries: true, catches: true });
+        expect(functionNames.has(String(task.functionName)), `${task.stateName} → ${String(task.functionName)}`).toBe(true);
+        for (const machine of machines) expect(machine.tasks, machine.name).toContain(task.functionName);
+      }
     });
   }
 });
