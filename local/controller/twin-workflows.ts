@@ -163,10 +163,11 @@ function taskHandlers(topology: Topology, invoker: FunctionInvoker, regionOfExec
     topology.functions.map((fn) => [
       fn.name,
       async (payload: unknown, context: { executionName: string }) => {
-        const region = regionOfExecution.get(context.executionName);
+        const { invokeIn, request } = splitInvokeIn(payload);
+        const region = invokeIn ?? regionOfExecution.get(context.executionName);
         if (!region) throw new TaskFunctionError('States.Runtime', `execution ${context.executionName} has no region`);
         try {
-          return (await invoker.invoke({ region }, fn.name, payload)).result;
+          return (await invoker.invoke({ region }, fn.name, request)).result;
         } catch (error) {
           if (error instanceof FunctionError) throw new TaskFunctionError(error.errorType, error.errorMessage);
           throw error;
@@ -174,6 +175,18 @@ function taskHandlers(topology: Topology, invoker: FunctionInvoker, regionOfExec
       },
     ]),
   );
+}
+
+/**
+ * A task's payload may name the region whose function runs it (`invokeIn`): a rotation drains the source and
+ * reconciles the target from one execution. On AWS the stacks render such a task's FunctionName as that region's
+ * function ARN; here the field is taken off the payload, so the function sees what it would on AWS.
+ */
+export function splitInvokeIn(payload: unknown): { invokeIn: string | undefined; request: unknown } {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || !('invokeIn' in payload)) return { invokeIn: undefined, request: payload };
+  const { invokeIn, ...request } = payload as { invokeIn?: unknown };
+  if (typeof invokeIn !== 'string' || invokeIn === '') throw new TaskFunctionError('States.Runtime', `invokeIn must name a region, not ${JSON.stringify(invokeIn)}`);
+  return { invokeIn, request };
 }
 
 function regionFromInput(input: unknown): string | undefined {
