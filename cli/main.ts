@@ -33,6 +33,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'stop, kill or start one region of the running twin (outage drills)',
     run: async (args, io) => (await import('./commands/region.ts')).runRegion(args, io),
   },
+  rotate: {
+    summary: 'move an app to another region: planned rotation, or disaster recovery with --unplanned',
+    run: async (args, io) => (await import('./commands/rotate.ts')).runRotate(args, io),
+  },
   reconcile: {
     summary: "compare an app's stores stage by stage, replay what is missing, report every replayed id",
     run: async (args, io) => (await import('./commands/reconcile.ts')).runReconcile(args, io),

@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
 import type { TwinExecution } from '#local/controller/twin-workflows.ts';
-import type { ExecutionEvent } from '#local/stepfunctions/execution.ts';
 import { type CommandIO, parseCommand, wholeNumber } from '../io.ts';
+import { followExecution, progressLine } from './execution-progress.ts';
 
 const HELP = `Usage: rotor reconcile <trade-matching|settlement> [--json] [--max-passes N] [--propagation SECONDS]
                        [--region REGION] [--timeout SECONDS] [--data-dir DIR]
@@ -26,7 +26,6 @@ Options:
 `;
 
 const APPS = ['trade-matching', 'settlement'] as const;
-const POLL_MS = 500;
 
 export interface ReconciliationReport {
   readonly app: string;
@@ -70,7 +69,7 @@ export async function runReconcile(args: string[], io: CommandIO): Promise<numbe
   const input = { app, until: new Date().toISOString(), maxPasses, propagationSeconds };
   const started = await client.startExecution(stateMachine, input, options.region ? { region: options.region } : {});
   io.err(`${stateMachine} ${started.name} in ${started.region}\n`);
-  const execution = await follow(started.name, timeoutMs, (name) => client.describeExecution(name), (event) => io.err(progressLine(event)));
+  const execution = await followExecution(started.name, timeoutMs, (name) => client.describeExecution(name), (event) => io.err(progressLine(event, started.startDate)));
 
   const report = reportOf(execution);
   const files = report ? await writeReport(client.dataDir, report) : undefined;
@@ -92,42 +91,6 @@ export async function runReconcile(args: string[], io: CommandIO): Promise<numbe
   if (options.json) io.out(`${JSON.stringify(result)}\n`);
   else io.out(formatResult(result));
   return result.ok ? 0 : 1;
-}
-
-/** Polls DescribeExecution, reporting each new event once, until the execution ends or time runs out. */
-export async function follow(
-  name: string,
-  timeoutMs: number,
-  describe: (name: string) => Promise<TwinExecution>,
-  onEvent: (event: ExecutionEvent) => void,
-): Promise<TwinExecution> {
-  const deadline = Date.now() + timeoutMs;
-  let seen = 0;
-  for (;;) {
-    const execution = await describe(name);
-    for (const event of execution.events.filter((candidate) => candidate.id > seen)) onEvent(event);
-    seen = Math.max(seen, ...execution.events.map((event) => event.id));
-    if (execution.status !== 'RUNNING' || Date.now() >= deadline) return execution;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-/** One line per Task or Wait state finished (or failed, or retried); Pass and Choice states stay quiet. */
-export function progressLine(event: ExecutionEvent): string {
-  const took = event.durationMs === undefined ? '' : ` (${(event.durationMs / 1000).toFixed(1)} s)`;
-  const output = (event.output ?? {}) as Record<string, unknown>;
-  if (event.type === 'StateEntered' && (event.stateType === 'Task' || event.stateType === 'Wait')) return `  … ${event.stateName}\n`;
-  if (event.type === 'StateRetried') return `  ↻ ${event.stateName} retry ${event.retryAttempt ?? ''}: ${event.error ?? ''}\n`;
-  if (event.type === 'StateFailed') return `  ✗ ${event.stateName}: ${event.error ?? ''} ${event.cause ?? ''}${took}\n`;
-  if (event.type !== 'StateExited' || (event.stateType !== 'Task' && event.stateType !== 'Wait')) return '';
-  if (event.stateName === 'Reconcile') {
-    const pass = Number((output as { pass?: unknown }).pass ?? 0);
-    const reconciled = (output.reconciled ?? {}) as { checked?: number; missing?: number; pairs?: Array<{ pair: string; missing: number }> };
-    const gaps = (reconciled.pairs ?? []).filter((pair) => pair.missing > 0).map((pair) => `${pair.pair} ${pair.missing}`);
-    return `  ✓ Reconcile pass ${pass}: ${reconciled.checked ?? 0} checked, ${reconciled.missing ?? 0} missing${gaps.length ? ` — ${gaps.join(', ')}` : ''}${took}\n`;
-  }
-  if (event.stateName === 'Replay') return `  ✓ Replay: ${((output.replayed ?? {}) as { replayed?: number }).replayed ?? 0} re-sent${took}\n`;
-  return `  ✓ ${event.stateName}${took}\n`;
 }
 
 /** The Report state's output: the execution's output when it succeeded, the state's exit otherwise. */
