@@ -6,6 +6,7 @@ import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.
 import { DynamoDbGeneratorRuns } from '#shared/load/dynamodb-generator-runs.ts';
 import { GeneratorRequest, runGenerator, type GeneratorResult } from '#shared/load/generator-run.ts';
 import { requiredEnv } from '#shared/config/environment.ts';
+import { regionalRoutingControlName } from '#shared/ports/routing-controls.ts';
 
 /** The load generator (DESIGN §3.6): a seeded run of legs to the trade-matching queue, while `generator` is On. */
 
@@ -20,5 +21,6 @@ export const handler = async (event: unknown, context: Context): Promise<Generat
     queue: requiredEnv('OUT_QUEUE'),
     runs,
     mayGenerate: async () => (gate ? gate.isOn(GENERATOR_CONTROL) : true),
+    servesHere: async () => (gate && process.env.AWS_REGION ? gate.isOn(regionalRoutingControlName('trade-matching-dns', process.env.AWS_REGION)) : true),
     remainingMs: () => context.getRemainingTimeInMillis(),
   });

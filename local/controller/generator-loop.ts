@@ -105,7 +105,8 @@ export class GeneratorLoop {
           if (run.legsSent === 0) this.#controlOff();
           this.#status = { ...this.#status, state: 'waiting', reason: `${GENERATOR_CONTROL} is Off` };
         }
-        pause = run.stoppedBy !== undefined;
+        // A run that stopped because the edge moved goes on at once in the region it moved to.
+        pause = run.stoppedBy !== undefined && run.stoppedBy !== 'region-not-active';
       } catch (error) {
         if (signal.aborted) break;
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -51,6 +51,11 @@ export interface GeneratorDependencies {
   readonly runs: GeneratorRunStore;
   /** Whether the generator routing control is On (cached by the caller). */
   readonly mayGenerate: () => Promise<boolean>;
+  /**
+   * Whether clients send trade legs to this region now (its trade-matching dns control On). Once the edge has moved
+   * away — a rotation, a recovery — the run stops, and the caller starts the next run where the edge points.
+   */
+  readonly servesHere?: () => Promise<boolean>;
   /** Milliseconds left before the function must return. */
   readonly remainingMs?: () => number;
   readonly now?: () => number;
@@ -63,11 +68,13 @@ export interface GeneratorResult {
   readonly pairs: number;
   readonly legsSent: number;
   readonly durationMs: number;
-  readonly stoppedBy?: 'generator-control-off' | 'time-limit';
+  readonly stoppedBy?: 'generator-control-off' | 'region-not-active' | 'time-limit';
 }
 
 /** Legs sent together; progress is recorded after each chunk. */
 const CHUNK = 50;
+/** A paced run looks at its routing controls about once a second, so a rotation moves it within a second or two. */
+const chunkSize = (rate: number | undefined) => (rate === undefined ? CHUNK : Math.max(1, Math.min(CHUNK, Math.floor(rate))));
 const PROGRESS_EVERY_MS = 1_000;
 const STOP_BEFORE_DEADLINE_MS = 5_000;
 
@@ -102,8 +109,9 @@ export async function runGenerator(request: GeneratorRequest, deps: GeneratorDep
   let stoppedBy: GeneratorResult['stoppedBy'];
   let lastProgress = startedAt;
   try {
-    for (let start = 0; start < legs.length; start += CHUNK) {
-      const chunk = legs.slice(start, start + CHUNK);
+    const size = chunkSize(request.rate);
+    for (let start = 0; start < legs.length; start += size) {
+      const chunk = legs.slice(start, start + size);
       const due = startedAt + chunk[0]!.offsetMs;
       if (due > now()) await sleep(due - now());
       if ((deps.remainingMs?.() ?? Infinity) < STOP_BEFORE_DEADLINE_MS) {
@@ -112,6 +120,10 @@ export async function runGenerator(request: GeneratorRequest, deps: GeneratorDep
       }
       if (!(await deps.mayGenerate())) {
         stoppedBy = 'generator-control-off';
+        break;
+      }
+      if (deps.servesHere && !(await deps.servesHere())) {
+        stoppedBy = 'region-not-active';
         break;
       }
       // Within a chunk, legs due later wait for their time, so the rate holds at any chunk size.
