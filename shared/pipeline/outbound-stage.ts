@@ -1,6 +1,7 @@
 import type { OutboundRecord } from '#domain/pipeline-messages.ts';
 import type { Forward } from '#shared/pipeline/forward.ts';
 import type { MessageBroker } from '#shared/ports/message-broker.ts';
+import { localDestinations, type DestinationResolver } from '#shared/pipeline/outbound-destinations.ts';
 import type { SafeStore } from '#shared/ports/safe-store.ts';
 
 /**
@@ -17,20 +18,20 @@ export interface OutboundStageDependencies {
   /** The gateway's destinations: `RESPONSE_QUEUE` etc. → queue name. */
   readonly queues: Readonly<Partial<Record<OutboundRecord['destination'], string>>>;
   readonly now?: () => Date;
+  /** Where each destination is now (outbound-destinations.ts); default: every queue on `broker`. */
+  readonly destinations?: DestinationResolver;
 }
 
-export class UnknownDestinationError extends Error {
-  override readonly name = 'UnknownDestinationError';
-}
+export { UnknownDestinationError } from '#shared/pipeline/outbound-destinations.ts';
 
 export function outboundStep(deps: OutboundStageDependencies) {
   const now = deps.now ?? (() => new Date());
+  const resolve = deps.destinations ?? localDestinations(deps.broker, deps.queues);
   return async (input: OutboundRecord): Promise<Forward[]> => {
-    const queue = deps.queues[input.destination];
-    if (!queue) throw new UnknownDestinationError(`this gateway has no ${input.destination}; it cannot send ${input.id}`);
+    const { broker, queue } = await resolve(input.destination);
     const result = await deps.store.putIfAbsent({ ...input, queue, deliveries: 0 });
     if (!result.stored && Number(result.existing.deliveries ?? 0) > 0) return [];
-    await deps.broker.send(queue, input.body, { 'rotor-message-id': input.id });
+    await broker.send(queue, input.body, { 'rotor-message-id': input.id });
     await deps.store.recordDelivery(input.id, now().toISOString());
     return [];
   };

@@ -14,7 +14,9 @@ import { mqGateway } from '#shared/pipeline/inbound-gateway.ts';
 import { MessageId } from '#shared/pipeline/message-id.ts';
 import { kinesisStage } from '#shared/pipeline/kinesis-stage.ts';
 import { markRelayed, settlementMatchingStep, tradeMatchingStep } from '#shared/pipeline/matching-stage.ts';
+import { RoutingGate } from '#shared/adapters/arc/routing-gate.ts';
 import { outboundStep } from '#shared/pipeline/outbound-stage.ts';
+import { EdgeBrokers, edgeDestinations, type Destination, type DestinationResolver } from '#shared/pipeline/outbound-destinations.ts';
 import { requiredEnv } from '#shared/config/environment.ts';
 import { stageTelemetry } from '#shared/pipeline/telemetry.ts';
 import type { AppName } from '#shared/topology/schema.ts';
@@ -121,6 +123,20 @@ export function egressHandler(app: AppName) {
   });
 }
 
+/**
+ * With `EDGE_BROKERS` (every region's broker) and the routing-control cluster, messages for the other app go where
+ * that app is active (outbound-destinations.ts); without them, to this region's broker.
+ */
+function edgeRoutingOf(localBroker: StompMessageBroker, queues: Partial<Record<Destination, string>>): { destinations?: DestinationResolver } {
+  const gate = RoutingGate.fromEnvironment();
+  const region = process.env.AWS_REGION;
+  if (!process.env.EDGE_BROKERS || !gate || !region) return {};
+  const brokers = EdgeBrokers.parse(JSON.parse(process.env.EDGE_BROKERS));
+  const clients = new Map<string, StompMessageBroker>();
+  const brokerFor = (url: string) => clients.get(url) ?? clients.set(url, new StompMessageBroker({ url })).get(url)!;
+  return { destinations: edgeDestinations({ region, localBroker, queues, brokers, isOn: (name) => gate.isOn(name), brokerFor }) };
+}
+
 export function outboundGatewayHandler(app: AppName) {
   const { store, ...common } = adapters();
   const broker = new StompMessageBroker({ url: requiredEnv('MQ_BROKER_URL') });
@@ -133,7 +149,7 @@ export function outboundGatewayHandler(app: AppName) {
     // The send to a queue is the one effect no condition guards: Powertools keeps a second copy from sending too.
     idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
     input: OutboundRecord,
-    process: outboundStep({ store, broker, queues }),
+    process: outboundStep({ store, broker, queues, ...edgeRoutingOf(broker, queues) }),
     correlationId: (input) => input.tradeId,
   });
 }
