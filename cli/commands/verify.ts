@@ -1,5 +1,6 @@
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
-import type { VerifyProgress, VerifyResult } from '#shared/verification/verify-run.ts';
+import type { VerifyResult } from '#shared/verification/verify-run.ts';
+import { verifyWhenArrived } from '#local/support/verify-polling.ts';
 import { type CommandIO, parseOptions, wholeNumber } from '../io.ts';
 
 const HELP = `Usage: rotor verify [--json] [--timeout SECONDS] [--region REGION] [--data-dir DIR]
@@ -20,9 +21,6 @@ Options:
   -h, --help         show this help
 `;
 
-// Each judgement reads every store the sent legs touched in the region that is doing the work, so between two
-// the pause is twice what the last one took: verification never takes more than a third of that region's time.
-const MIN_POLL_MS = 2_000;
 
 export async function runVerify(args: string[], io: CommandIO): Promise<number> {
   const options = parseOptions(args, {
@@ -41,24 +39,11 @@ export async function runVerify(args: string[], io: CommandIO): Promise<number> 
   const client = await TwinClient.connect(options['data-dir'] ?? DEFAULT_TWIN_DATA_DIR);
   const target = options.region ? { region: options.region } : { app: 'trade-matching' as const };
 
-  const deadline = Date.now() + timeoutMs;
-  const judge = () => client.invoke<VerifyResult>('ops-verify', { cutoff }, target);
-  let result = await client.invoke<VerifyResult>('ops-verify', {}, target);
-  const cutoff = result.cutoff;
-  let tookMs = 0;
-  // While legs are in flight, poll their progress (two stores) and ask for a full verdict only once every judged
-  // leg's trade is where it should end, or when time is up.
-  while (!result.ok && Date.now() < deadline && (result.lost > 0 || result.legs_acked < result.legs_sent)) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(MIN_POLL_MS, 2 * tookMs), Math.max(0, deadline - Date.now()))));
-    const began = performance.now();
-    const progress = await client.invoke<VerifyProgress>('ops-verify', { cutoff, progress: true }, target);
-    tookMs = performance.now() - began;
-    const arrived = progress.legs_acked === progress.legs_sent && progress.legs_terminal === progress.legs_sent;
-    if (arrived || Date.now() >= deadline) result = await judge();
-    if (!arrived) {
-      io.err(`  waiting: ${progress.legs_terminal} of ${progress.legs_sent} legs terminal${progress.legs_acked < progress.legs_sent ? `, ${progress.legs_sent - progress.legs_acked} not yet acknowledged` : ''}…\n`);
-    }
-  }
+  const result = await verifyWhenArrived((payload) => client.invoke('ops-verify', payload, target), {
+    timeoutMs,
+    onWaiting: (progress) =>
+      io.err(`  waiting: ${progress.legs_terminal} of ${progress.legs_sent} legs terminal${progress.legs_acked < progress.legs_sent ? `, ${progress.legs_sent - progress.legs_acked} not yet acknowledged` : ''}…\n`),
+  });
   if (options.json) io.out(`${JSON.stringify(result)}\n`);
   else io.out(formatVerdict(result));
   return result.ok ? 0 : 1;
