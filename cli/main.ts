@@ -41,6 +41,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "compare an app's stores stage by stage, replay what is missing, report every replayed id",
     run: async (args, io) => (await import('./commands/reconcile.ts')).runReconcile(args, io),
   },
+  drill: {
+    summary: 'run a resilience scenario (planned rotation, region outage) on a fresh twin, judged by verify',
+    run: async (args, io) => (await import('./commands/drill.ts')).runDrill(args, io),
+  },
   bench: {
     summary: 'throughput and latency on a fresh twin, with the emulator ceiling measured in the same run',
     run: async (args, io) => (await import('./commands/bench.ts')).runBench(args, io),

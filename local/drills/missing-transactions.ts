@@ -1,0 +1,101 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '#shared/adapters/dynamodb/dynamodb-safe-store.ts';
+import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
+import type { RunningTwin } from '#local/controller/controller.ts';
+
+/**
+ * The failback path's missing-transaction report: every message an inbound gateway acknowledged in the old region
+ * (it is in that region's in-gateway store) that the new active region does not hold — legs, settlements and
+ * settlement results — written as JSON and CSV with the run's metadata, then replayed into the new region's queues,
+ * where the gateways record them under the same message ids (a replay of a message already there is a no-op).
+ */
+
+export const INBOUND_STORES = ['tm-inbound-gateway-store', 'sm-inbound-gateway-store'] as const;
+
+export interface InboundMessage {
+  readonly table: string;
+  readonly id: string;
+  readonly queue: string;
+  readonly body: string;
+  readonly receivedAt: string;
+}
+
+export interface MissingTransactionReport {
+  readonly generatedAt: string;
+  readonly failedRegion: string;
+  readonly activeRegion: string;
+  readonly failedAt: string;
+  readonly checkedInFailedRegion: number;
+  readonly missing: readonly InboundMessage[];
+  /** Missing at the moment of failover (before anything replicated late): what RPO is measured from. */
+  readonly missingAtFailover: number;
+  readonly rpoMs: number;
+  readonly files: { readonly json: string; readonly csv: string };
+}
+
+/** Every message in a region's in-gateway stores, read from the region's own DynamoDB (not the replicating endpoint). */
+export async function inboundMessages(twin: RunningTwin, region: string): Promise<InboundMessage[]> {
+  const endpoint = twin.region(region).report?.endpoints.dynamodb;
+  if (!endpoint) throw new Error(`region ${region} is not up; its stores cannot be read`);
+  const documents = documentClient(new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'AKIDROTORTWIN', secretAccessKey: 'rotor-twin-secret' } }));
+  const messages: InboundMessage[] = [];
+  for (const table of INBOUND_STORES) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+      for (const item of page.Items ?? []) {
+        if (typeof item.body !== 'string' || String(item.id).startsWith('watermark:')) continue;
+        messages.push({ table, id: String(item.id), queue: String(item.queue), body: item.body, receivedAt: String(item.receivedAt) });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return messages;
+}
+
+export async function writeMissingTransactionReport(
+  twin: RunningTwin,
+  context: { failedRegion: string; activeRegion: string; failedAt: number; atFailover: ReadonlySet<string>; runId: string },
+): Promise<MissingTransactionReport> {
+  const [old, current] = await Promise.all([inboundMessages(twin, context.failedRegion), inboundMessages(twin, context.activeRegion)]);
+  const present = new Set(current.map((message) => message.id));
+  const missing = old.filter((message) => !present.has(message.id));
+  const missingAtFailover = old.filter((message) => !context.atFailover.has(message.id) && Date.parse(message.receivedAt) <= context.failedAt);
+  const newest = Math.max(0, ...missingAtFailover.map((message) => Date.parse(message.receivedAt)));
+  const directory = path.join(twin.layout.dataDir, 'reports');
+  await mkdir(directory, { recursive: true });
+  const base = path.join(directory, `missing-transactions-${context.runId}`);
+  const report: MissingTransactionReport = {
+    generatedAt: new Date().toISOString(),
+    failedRegion: context.failedRegion,
+    activeRegion: context.activeRegion,
+    failedAt: new Date(context.failedAt).toISOString(),
+    checkedInFailedRegion: old.length,
+    missing,
+    missingAtFailover: missingAtFailover.length,
+    rpoMs: missingAtFailover.length === 0 ? 0 : context.failedAt - newest,
+    files: { json: `${base}.json`, csv: `${base}.csv` },
+  };
+  const csvField = (value: string) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  await writeFile(report.files.json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(report.files.csv, `${['table,id,queue,receivedAt', ...missing.map((message) => [message.table, message.id, message.queue, message.receivedAt].map(csvField).join(','))].join('\n')}\n`);
+  return report;
+}
+
+/** Sends each missing message, exactly as received, to its queue in the active region. */
+export async function replayMissing(twin: RunningTwin, activeRegion: string, missing: readonly InboundMessage[]): Promise<number> {
+  if (missing.length === 0) return 0;
+  const broker = new StompMessageBroker({ url: twin.brokers[activeRegion]! });
+  try {
+    for (const message of missing) {
+      const baseQueue = message.queue.replace(/^.*?(?=(tm|sm)\.)/, '');
+      await broker.send(twin.queueName(activeRegion, baseQueue), message.body);
+    }
+  } finally {
+    await broker.close();
+  }
+  return missing.length;
+}
