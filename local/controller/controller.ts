@@ -147,6 +147,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       ports: ports.regions[region]!,
       dynamodbEndpointForFunctions: replicatingUrl(region),
       arcEndpoints: arc.clusterEndpointsJson,
+      // Served by the Aurora component once the regions are up; the port is fixed, so functions know it beforehand.
+      ...(topology.databases.length > 0 ? { rdsEndpoint: `http://127.0.0.1:${ports.rds}` } : {}),
       ...(postgresUrls ? { postgresUrls: postgresUrls[region]! } : {}),
       ...(broker.external ? { brokerUrl: broker.url } : {}),
       ...(broker.queuePrefix ? { queuePrefix: broker.queuePrefix } : {}),

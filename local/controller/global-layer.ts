@@ -28,16 +28,18 @@ export interface GlobalLayerContext {
   readonly regions: readonly string[];
   /** The ready report of every region, as it came up (databases included: `endpoints.databases`). */
   readonly reports: ReadonlyMap<string, RegionReadyReport>;
+  /** The twin's fixed ports; the Aurora component serves the RDS API on `ports.rds`. */
+  readonly ports: TwinPorts;
 }
 
 /**
  * Hook for the Aurora Global Database coordinator (`local/global/aurora`): started once every region is up and
- * the global tables run, told about every region outage and return, shown in `rotor status` under `aurora`.
+ * the global tables run, told about every region outage and return, shown in `rotor status` under `aurora`. It also
+ * serves the RDS API on `ports.rds`, whose URL the regions' functions were given before it started.
  */
 export type AuroraCoordinatorStarter = (context: GlobalLayerContext) => Promise<GlobalLayerComponent>;
 
 export interface GlobalLayerOptions extends GlobalLayerContext {
-  readonly ports: TwinPorts;
   readonly replicationLagMs?: number;
   readonly startAuroraCoordinator?: AuroraCoordinatorStarter;
 }

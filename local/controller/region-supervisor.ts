@@ -42,6 +42,8 @@ export interface RegionSupervisorOptions {
   readonly dynamodbEndpointForFunctions: string;
   /** The ARC cluster endpoints (JSON, as `DescribeCluster` lists them), handed to the functions. */
   readonly arcEndpoints?: string;
+  /** The twin's RDS API (Aurora global clusters), handed to the functions as AWS_ENDPOINT_URL_RDS. */
+  readonly rdsEndpoint?: string;
   /** Manifest database name → PostgreSQL URL of this region's copy; PGlite when omitted. */
   readonly postgresUrls?: Readonly<Record<string, string>>;
   /** `stomp://host:port` of an ActiveMQ instead of the region's embedded broker. */
@@ -116,6 +118,7 @@ export class RegionSupervisor {
         '--dynamodb-endpoint-for-functions', this.options.dynamodbEndpointForFunctions,
         ...optionalFlags({
           '--arc-endpoints': this.options.arcEndpoints,
+          '--rds-endpoint': this.options.rdsEndpoint,
           '--activemq-url': this.options.brokerUrl,
           '--queue-prefix': this.options.queuePrefix,
           '--code-root': this.options.codeRoot,

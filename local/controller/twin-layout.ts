@@ -12,6 +12,7 @@ import { PortInUseError, TwinConfigurationError } from '#local/controller/errors
  *   <data-dir>/twin.json               regions, manifest, ports and backends (kept)
  *   <data-dir>/controller.json         the running controller: pid, control URL, region pids (removed on a clean stop)
  *   <data-dir>/arc/                    routing-control states of the ARC cluster
+ *   <data-dir>/aurora/                 roles of the Aurora global databases (served by the RDS API on `ports.rds`)
  *   <data-dir>/regions/<region>/       the region process's data, plus dynamo-replication/ (its global-tables log)
  *   <data-dir>/logs/<region>.log       the region process's JSON log lines
  */
@@ -32,6 +33,8 @@ export interface RegionPorts {
 export interface TwinPorts {
   readonly controller: number;
   readonly arc: readonly number[];
+  /** The RDS API (global clusters) of the Aurora global databases, in the global layer; functions get it as AWS_ENDPOINT_URL_RDS. */
+  readonly rds: number;
   readonly regions: Readonly<Record<string, RegionPorts>>;
 }
 
@@ -102,18 +105,21 @@ export class TwinLayout {
     }
     this.assertSameBackends(saved, backends);
     const missingRegions = regions.filter((region) => !saved?.ports.regions[region]);
-    const needed = (saved ? 0 : 1 + ARC_ENDPOINT_COUNT) + missingRegions.length * 5;
+    // Layouts saved before the RDS API existed get its port now, and keep it from then on.
+    const missingRds = saved?.ports.rds === undefined;
+    const needed = (saved ? 0 : 1 + ARC_ENDPOINT_COUNT) + (missingRds ? 1 : 0) + missingRegions.length * 5;
     const free = await freePorts(needed);
     const take = () => free.shift() as number;
     const regionPorts: Record<string, RegionPorts> = { ...saved?.ports.regions };
     const controller = saved?.ports.controller ?? take();
     const arc = saved?.ports.arc ?? Array.from({ length: ARC_ENDPOINT_COUNT }, take);
+    const rds = saved?.ports.rds ?? take();
     for (const region of missingRegions) {
       regionPorts[region] = { kinesis: take(), dynamodb: take(), broker: take(), status: take(), replicatingDynamodb: take() };
     }
-    const ports: TwinPorts = { controller, arc, regions: regionPorts };
+    const ports: TwinPorts = { controller, arc, rds, regions: regionPorts };
     const knownRegions = [...new Set([...(saved?.regions ?? []), ...regions])];
-    if (!saved || missingRegions.length > 0 || !saved.backends) {
+    if (!saved || missingRegions.length > 0 || missingRds || !saved.backends) {
       await writeJson(this.layoutFile, { regions: knownRegions, topology, ports, backends } satisfies SavedTwinLayout);
     }
     return ports;
@@ -170,6 +176,7 @@ export function portOwners(ports: TwinPorts, regions: readonly string[], { embed
   return [
     { port: ports.controller, component: 'controller' },
     ...ports.arc.map((port, index) => ({ port, component: `ARC cluster endpoint ${index + 1}` })),
+    { port: ports.rds, component: 'RDS API (Aurora global databases)' },
     ...regions.flatMap((region) => {
       const owned = ports.regions[region]!;
       return [

@@ -5,7 +5,8 @@ import { RegionConfigurationError } from '#local/region/errors.ts';
  * Turns a manifest function's `env` into the variables its handler reads, as the AWS stacks do: resource
  * references become names (streams, tables, queues are named as in the manifest) or a database connection
  * string, and every function also gets what the plain AWS SDK v3, Rotor's broker client and the routing-control
- * adapter need to reach this region's emulators and the twin's ARC cluster, so handlers carry no twin-specific code.
+ * adapter need to reach this region's emulators, the twin's ARC cluster and its RDS API, so handlers carry no
+ * twin-specific code.
  */
 
 export interface RegionEndpoints {
@@ -16,6 +17,8 @@ export interface RegionEndpoints {
   readonly broker: string;
   /** The ARC cluster's endpoints as `DescribeCluster` lists them (`[{"Endpoint","Region"}…]`), JSON text. */
   readonly routingControlEndpoints?: string | undefined;
+  /** The twin's RDS API (Aurora global clusters), in the global layer; absent when the manifest has no databases. */
+  readonly rds?: string | undefined;
 }
 
 /** What `{database: X}` and `{queue: X}` resolve against in this region. */
@@ -40,6 +43,7 @@ export function sdkEnvironment(endpoints: RegionEndpoints): Record<string, strin
   return {
     AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    ...(endpoints.rds === undefined ? {} : { AWS_ENDPOINT_URL_RDS: endpoints.rds }),
     ...TWIN_CREDENTIALS,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [BROKER_URL_VARIABLE]: endpoints.broker,

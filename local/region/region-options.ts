@@ -19,6 +19,7 @@ export const REGION_USAGE =
   ` or the same JSON in ${POSTGRES_URLS_VARIABLE})` +
   ' [--activemq-url stomp://HOST:PORT] [--queue-prefix PREFIX] (e.g. us-east-1. when regions share one broker)' +
   ' [--arc-endpoints JSON] (the ARC cluster endpoints, [{"Endpoint":"http://127.0.0.1:P","Region":"us-east-1"},…])' +
+  ' [--rds-endpoint URL] (the twin\'s RDS API, given to functions as AWS_ENDPOINT_URL_RDS)' +
   ' [--kinesis-port N] [--dynamodb-port N] [--broker-port N] [--status-port N] [--code-root DIR]' +
   ' [--poll-interval-ms N] [--retry-backoff-ms INITIAL:MAX] [--dynamodb-endpoint-for-functions URL]';
 
@@ -41,8 +42,8 @@ function retryBackoff(value: string | undefined): RegionOptions['retryBackoff'] 
   return { initialMs: milliseconds(initial, '--retry-backoff-ms'), maxMs: milliseconds(max, '--retry-backoff-ms') };
 }
 
-function endpointUrl(value: string): string {
-  if (!/^https?:\/\/[^/\s]+\/?$/.test(value)) throw new RegionConfigurationError(`--dynamodb-endpoint-for-functions must be an http(s) URL, got ${value}`);
+function endpointUrl(value: string, flag = '--dynamodb-endpoint-for-functions'): string {
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(value)) throw new RegionConfigurationError(`${flag} must be an http(s) URL, got ${value}`);
   return value;
 }
 
@@ -80,6 +81,7 @@ export function parseRegionArguments(argv: string[], env: NodeJS.ProcessEnv = pr
       'activemq-url': { type: 'string' },
       'queue-prefix': { type: 'string' },
       'arc-endpoints': { type: 'string' },
+      'rds-endpoint': { type: 'string' },
       'code-root': { type: 'string' },
       'kinesis-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
@@ -101,6 +103,7 @@ export function parseRegionArguments(argv: string[], env: NodeJS.ProcessEnv = pr
     ...(values['activemq-url'] ? { activemqUrl: values['activemq-url'] } : {}),
     ...(values['queue-prefix'] ? { queuePrefix: values['queue-prefix'] } : {}),
     ...(values['arc-endpoints'] ? { arcEndpoints: arcEndpoints(values['arc-endpoints']) } : {}),
+    ...(values['rds-endpoint'] ? { rdsEndpoint: endpointUrl(values['rds-endpoint'], '--rds-endpoint') } : {}),
     ...(values['code-root'] ? { codeRoot: path.resolve(values['code-root']) } : {}),
     ...(values['poll-interval-ms'] ? { pollIntervalMs: milliseconds(values['poll-interval-ms'], '--poll-interval-ms') } : {}),
     ...(values['retry-backoff-ms'] ? { retryBackoff: retryBackoff(values['retry-backoff-ms']) } : {}),

@@ -52,6 +52,11 @@ export interface RegionOptions {
    * functions get it as `ROUTING_CONTROL_ENDPOINTS`. Without it functions cannot read routing controls.
    */
   readonly arcEndpoints?: string;
+  /**
+   * The twin's RDS API (Aurora global clusters, served by the global layer); functions get it as
+   * `AWS_ENDPOINT_URL_RDS`. Without it `@aws-sdk/client-rds` would go to AWS.
+   */
+  readonly rdsEndpoint?: string;
   /** Fixed ports; 0 or omitted picks free ones. */
   readonly ports?: { kinesis?: number; dynamodb?: number; broker?: number; status?: number };
   /**
@@ -229,6 +234,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       dynamodb: dynamodbForFunctions,
       broker: broker.url,
       routingControlEndpoints: options.arcEndpoints,
+      rds: options.rdsEndpoint,
     };
     const resources = { databaseConnectionStrings, queuePrefix };
     const { functions, skipped } = await timed('functions', () =>

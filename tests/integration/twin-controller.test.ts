@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DescribeGlobalClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '#cli/main.ts';
 import { startTwin, type RunningTwin } from '#local/controller/controller.ts';
@@ -143,6 +144,20 @@ describe('the two-region twin', () => {
       'sm-db': { writer: EAST, secondaries: [WEST] },
     });
   }, 60_000);
+
+  it('serves the global databases through the RDS API, which functions reach through AWS_ENDPOINT_URL_RDS', async () => {
+    // Prepare
+    const rds = new RDSClient({ endpoint: `http://127.0.0.1:${twin.ports.rds}`, region: WEST, credentials: TWIN_CREDENTIALS, maxAttempts: 1 });
+    clients.push(rds);
+
+    // Act
+    const { GlobalClusters } = await rds.send(new DescribeGlobalClustersCommand({}));
+    const checked = await twin.invoke('ops-switchover', { app: 'settlement', toRegion: EAST, mode: 'switchover', check: true }, { region: WEST });
+
+    // Assess
+    expect(GlobalClusters?.map((cluster) => [cluster.GlobalClusterIdentifier, cluster.Status])).toEqual([['rotor-tm-db', 'available'], ['rotor-sm-db', 'available']]);
+    expect(checked).toEqual({ app: 'settlement', database: 'sm-db', mode: 'switchover', fromRegion: EAST, toRegion: EAST, status: 'DONE' });
+  });
 
   it('takes a killed region off the network while the other keeps working, and catches it up when it restarts', async () => {
     // Prepare

@@ -7,3 +7,5 @@ export { AuroraGlobalCoordinator, type AuroraGlobalCoordinatorOptions } from '#l
 export { ReplicaDatabase } from '#local/global/aurora/replica-database.ts';
 export { HttpReplicaEndpoint } from '#local/global/aurora/replica-client.ts';
 export type * from '#local/global/aurora/replica-endpoint.ts';
+export { RdsGlobalClusterApi, type GlobalDatabaseModel, type RdsGlobalClusterSource, type SettledOperation } from '#local/global/aurora/rds-api.ts';
+export { startRdsApiServer, type RunningRdsApi } from '#local/global/aurora/rds-api-server.ts';
