@@ -149,6 +149,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       arcEndpoints: arc.clusterEndpointsJson,
       // Served by the Aurora component once the regions are up; the port is fixed, so functions know it beforehand.
       ...(topology.databases.length > 0 ? { rdsEndpoint: `http://127.0.0.1:${ports.rds}` } : {}),
+      edgeBrokers: JSON.stringify(Object.fromEntries(regions.map((peer) => [peer, { url: brokers[peer]!.url, queuePrefix: brokers[peer]!.queuePrefix }]))),
       ...(postgresUrls ? { postgresUrls: postgresUrls[region]! } : {}),
       ...(broker.external ? { brokerUrl: broker.url } : {}),
       ...(broker.queuePrefix ? { queuePrefix: broker.queuePrefix } : {}),

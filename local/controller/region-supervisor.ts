@@ -44,6 +44,8 @@ export interface RegionSupervisorOptions {
   readonly arcEndpoints?: string;
   /** The twin's RDS API (Aurora global clusters), handed to the functions as AWS_ENDPOINT_URL_RDS. */
   readonly rdsEndpoint?: string;
+  /** Every region's broker (`EDGE_BROKERS` JSON): outbound gateways send to the other app where it is served. */
+  readonly edgeBrokers?: string;
   /** Manifest database name → PostgreSQL URL of this region's copy; PGlite when omitted. */
   readonly postgresUrls?: Readonly<Record<string, string>>;
   /** `stomp://host:port` of an ActiveMQ instead of the region's embedded broker. */
@@ -119,6 +121,7 @@ export class RegionSupervisor {
         ...optionalFlags({
           '--arc-endpoints': this.options.arcEndpoints,
           '--rds-endpoint': this.options.rdsEndpoint,
+          '--edge-brokers': this.options.edgeBrokers,
           '--activemq-url': this.options.brokerUrl,
           '--queue-prefix': this.options.queuePrefix,
           '--code-root': this.options.codeRoot,

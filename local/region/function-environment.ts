@@ -19,6 +19,8 @@ export interface RegionEndpoints {
   readonly routingControlEndpoints?: string | undefined;
   /** The twin's RDS API (Aurora global clusters), in the global layer; absent when the manifest has no databases. */
   readonly rds?: string | undefined;
+  /** Every region's broker and queue prefix, JSON (`EDGE_BROKERS`), for sends to another app's active region. */
+  readonly edgeBrokers?: string | undefined;
 }
 
 /** What `{database: X}` and `{queue: X}` resolve against in this region. */
@@ -44,6 +46,7 @@ export function sdkEnvironment(endpoints: RegionEndpoints): Record<string, strin
     AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     ...(endpoints.rds === undefined ? {} : { AWS_ENDPOINT_URL_RDS: endpoints.rds }),
+    ...(endpoints.edgeBrokers === undefined ? {} : { EDGE_BROKERS: endpoints.edgeBrokers }),
     ...TWIN_CREDENTIALS,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [BROKER_URL_VARIABLE]: endpoints.broker,

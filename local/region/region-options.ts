@@ -4,6 +4,7 @@ import { parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls
 import { RegionConfigurationError } from '#local/region/errors.ts';
 import type { RegionOptions } from '#local/region/region.ts';
 import { isTopologyName } from '#local/region/topologies.ts';
+import { EdgeBrokers } from '#shared/pipeline/outbound-destinations.ts';
 
 /** The command line of a region process (`local/region/main.ts`). */
 
@@ -20,6 +21,7 @@ export const REGION_USAGE =
   ' [--activemq-url stomp://HOST:PORT] [--queue-prefix PREFIX] (e.g. us-east-1. when regions share one broker)' +
   ' [--arc-endpoints JSON] (the ARC cluster endpoints, [{"Endpoint":"http://127.0.0.1:P","Region":"us-east-1"},…])' +
   ' [--rds-endpoint URL] (the twin\'s RDS API, given to functions as AWS_ENDPOINT_URL_RDS)' +
+  ' [--edge-brokers JSON] (every region\'s broker, {"us-east-1":{"url":"stomp://…","queuePrefix":""},…}, given to functions as EDGE_BROKERS)' +
   ' [--kinesis-port N] [--dynamodb-port N] [--broker-port N] [--status-port N] [--code-root DIR]' +
   ' [--poll-interval-ms N] [--retry-backoff-ms INITIAL:MAX] [--dynamodb-endpoint-for-functions URL]';
 
@@ -40,6 +42,15 @@ function retryBackoff(value: string | undefined): RegionOptions['retryBackoff'] 
   if (value === undefined) return undefined;
   const [initial = '', max = initial] = value.split(':');
   return { initialMs: milliseconds(initial, '--retry-backoff-ms'), maxMs: milliseconds(max, '--retry-backoff-ms') };
+}
+
+function edgeBrokers(value: string): string {
+  try {
+    EdgeBrokers.parse(JSON.parse(value));
+  } catch (error) {
+    throw new RegionConfigurationError(`--edge-brokers must be {"<region>":{"url":"stomp://…","queuePrefix":"…"},…}: ${(error as Error).message}`);
+  }
+  return value;
 }
 
 function endpointUrl(value: string, flag = '--dynamodb-endpoint-for-functions'): string {
@@ -82,6 +93,7 @@ export function parseRegionArguments(argv: string[], env: NodeJS.ProcessEnv = pr
       'queue-prefix': { type: 'string' },
       'arc-endpoints': { type: 'string' },
       'rds-endpoint': { type: 'string' },
+      'edge-brokers': { type: 'string' },
       'code-root': { type: 'string' },
       'kinesis-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
@@ -104,6 +116,7 @@ export function parseRegionArguments(argv: string[], env: NodeJS.ProcessEnv = pr
     ...(values['queue-prefix'] ? { queuePrefix: values['queue-prefix'] } : {}),
     ...(values['arc-endpoints'] ? { arcEndpoints: arcEndpoints(values['arc-endpoints']) } : {}),
     ...(values['rds-endpoint'] ? { rdsEndpoint: endpointUrl(values['rds-endpoint'], '--rds-endpoint') } : {}),
+    ...(values['edge-brokers'] ? { edgeBrokers: edgeBrokers(values['edge-brokers']) } : {}),
     ...(values['code-root'] ? { codeRoot: path.resolve(values['code-root']) } : {}),
     ...(values['poll-interval-ms'] ? { pollIntervalMs: milliseconds(values['poll-interval-ms'], '--poll-interval-ms') } : {}),
     ...(values['retry-backoff-ms'] ? { retryBackoff: retryBackoff(values['retry-backoff-ms']) } : {}),

@@ -57,6 +57,8 @@ export interface RegionOptions {
    * `AWS_ENDPOINT_URL_RDS`. Without it `@aws-sdk/client-rds` would go to AWS.
    */
   readonly rdsEndpoint?: string;
+  /** Every region's broker as JSON; functions get it as `EDGE_BROKERS` (shared/pipeline/outbound-destinations.ts). */
+  readonly edgeBrokers?: string;
   /** Fixed ports; 0 or omitted picks free ones. */
   readonly ports?: { kinesis?: number; dynamodb?: number; broker?: number; status?: number };
   /**
@@ -235,6 +237,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       broker: broker.url,
       routingControlEndpoints: options.arcEndpoints,
       rds: options.rdsEndpoint,
+      edgeBrokers: options.edgeBrokers,
     };
     const resources = { databaseConnectionStrings, queuePrefix };
     const { functions, skipped } = await timed('functions', () =>

@@ -37,7 +37,8 @@ export function outboxRecordId(event: Pick<OutboxEvent, 'eventType' | 'aggregate
   return `${event.eventType}:${event.aggregateId}${suffix}`;
 }
 
-function toRecord(event: StoredOutboxEvent): OutboxEventRecord {
+/** The stream record egress receives for an outbox row: reconciliation derives what egress must have stored from it. */
+export function toRecord(event: StoredOutboxEvent): OutboxEventRecord {
   return { kind: 'event', id: outboxRecordId(event), outboxId: event.id, eventType: event.eventType, aggregateId: event.aggregateId, payload: event.payload };
 }
 

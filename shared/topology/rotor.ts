@@ -1,4 +1,5 @@
 import type { AppName, FunctionSpec, QueueSpec, StateMachineSpec, StreamSpec, TableSpec, Topology } from './schema.ts';
+import { resourceEnvironment } from './resource-variables.ts';
 import { noLossKinesisTrigger } from './triggers.ts';
 
 /**
@@ -113,14 +114,67 @@ const mqQueues: QueueSpec[] = [
 /** Where every generator run records its parameters and progress, so `rotor verify` can rebuild its ground truth. */
 export const GENERATOR_RUNS_TABLE = 'generator-runs';
 
+/** Each app's trail of reconciliation runs: passes, replayed ids, outcomes (docs/reconciliation.md). */
+const reconciliationAuditTable = (app: AppName) => `${PREFIX[app]}-reconciliation-audit`;
+
+// Reconciliation serves both apps from one function (a run names its app, and the inter-app pairs read the other
+// app's outbound store), so its variables carry the app's prefix: TM_INGESTION_STORE, SM_EGRESS_STREAM, ….
+// shared/reconciliation/names.ts reads them under the same names.
+const reconciliationEnv = (build: (app: AppName, p: string) => FunctionSpec['env']): FunctionSpec['env'] =>
+  Object.assign({}, ...(['trade-matching', 'settlement'] as const).map((app) => build(app, PREFIX[app].toUpperCase())));
+const reconciliationAudit = reconciliationEnv((app, P) => ({ [`${P}_RECONCILIATION_AUDIT`]: { table: reconciliationAuditTable(app) } }));
+const reconciliationReads = reconciliationEnv((app, P) => ({
+  ...Object.fromEntries(
+    ['inbound-gateway', 'ingestion', 'matching', 'egress', 'outbound-gateway'].map((stage) => [`${P}_${stage.toUpperCase().replace('-', '_')}_STORE`, { table: `${PREFIX[app]}-${stage}-store` }]),
+  ),
+  [`${P}_DATABASE`]: { database: `${PREFIX[app]}-db` },
+  [`${P}_RECONCILIATION_AUDIT`]: { table: reconciliationAuditTable(app) },
+}));
+const replayTargets = reconciliationEnv((app, P) => ({
+  ...Object.fromEntries(['ingestion', 'egress', 'outbound'].map((stream) => [`${P}_${stream.toUpperCase()}_STREAM`, { stream: `${PREFIX[app]}-${stream}` }])),
+  // The queue on which the app receives from the other one.
+  [`${P}_SETTLEMENTS_QUEUE`]: { queue: `${PREFIX[app]}.settlements` },
+}));
+const operationsEnv: Record<string, FunctionSpec['env']> = {
+  'drain-check': {},
+  switchover: {},
+  reconcile: reconciliationReads,
+  replay: { ...reconciliationReads, ...replayTargets },
+  report: reconciliationAudit,
+};
+
 const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'replay', 'report'].map((task) => ({
   name: `ops-${task}`,
   handler: `functions/operations/${task}.handler`,
   timeoutSeconds: 300,
   memorySizeMB: 1024,
   triggers: [],
-  env: {},
+  env: operationsEnv[task] ?? {},
 }));
+
+/**
+ * The rotation's and disaster recovery's own task functions (shared/operations/). Each serves both apps, so it is
+ * given every resource it may touch, each under the variable shared/topology/resource-variables.ts derives from it.
+ * `ops-drain-check` is declared here, with its environment, in place of its entry in `operations`.
+ */
+const rotationSafeStores = [...tradeMatching.tables, ...settlement.tables].filter((table) => table.purpose === 'safe-store').map((table) => table.name);
+const rotationInboundQueues = [...tradeMatching.functions, ...settlement.functions].flatMap((fn) => fn.triggers.flatMap((trigger) => (trigger.kind === 'mq' ? [trigger.queue] : [])));
+const rotationTask = (task: string, env: FunctionSpec['env'], timeoutSeconds = 300, memorySizeMB = 1024): FunctionSpec => ({
+  name: `ops-${task}`,
+  handler: `functions/operations/${task}.handler`,
+  timeoutSeconds,
+  memorySizeMB,
+  triggers: [],
+  env,
+});
+const rotationOperations: FunctionSpec[] = [
+  // Reads and flips routing controls through ROUTING_CONTROL_ENDPOINTS, which every function is given.
+  rotationTask('routing', {}, 60, 256),
+  // Queue depths are counted by browsing each queue, which takes a while on a deep one.
+  rotationTask('drain-check', resourceEnvironment({ queue: rotationInboundQueues, table: rotationSafeStores })),
+  rotationTask('digest', resourceEnvironment({ table: rotationSafeStores, database: [tradeMatching.database.name, settlement.database.name] })),
+  rotationTask('canary', resourceEnvironment({ queue: ['tm.trades'], table: ['tm-matching-store'] }), 60, 256),
+];
 
 /** Judges the region's data against the generator's ground truth (`rotor verify`, DESIGN §5). */
 const verify: FunctionSpec = {
@@ -153,8 +207,8 @@ const generator: FunctionSpec = {
 const workflows: StateMachineSpec[] = (['trade-matching', 'settlement'] as const).flatMap((app) =>
   (
     [
-      ['rotation', ['ops-drain-check', 'ops-switchover', 'ops-reconcile', 'ops-replay']],
-      ['disaster-recovery', ['ops-switchover', 'ops-reconcile', 'ops-replay', 'ops-report']],
+      ['rotation', ['ops-routing', 'ops-drain-check', 'ops-reconcile', 'ops-replay', 'ops-report', 'ops-switchover', 'ops-digest', 'ops-canary']],
+      ['disaster-recovery', ['ops-routing', 'ops-switchover', 'ops-reconcile', 'ops-replay', 'ops-report', 'ops-digest', 'ops-canary']],
       ['reconciliation', ['ops-reconcile', 'ops-replay', 'ops-report']],
     ] as const
   ).map(([workflow, tasks]) => ({
@@ -172,10 +226,20 @@ export const rotorTopology: Topology = {
     ...tradeMatching.tables,
     ...settlement.tables,
     { name: GENERATOR_RUNS_TABLE, app: 'trade-matching', purpose: 'results', hashKey: 'id', replication: 'async', pointInTimeRecovery: true },
+    ...(['trade-matching', 'settlement'] as const).map(
+      (app): TableSpec => ({ name: reconciliationAuditTable(app), app, purpose: 'results', hashKey: 'id', replication: 'async', pointInTimeRecovery: true }),
+    ),
   ],
   queues: [...mqQueues, ...tradeMatching.failureQueues, ...settlement.failureQueues],
   databases: [tradeMatching.database, settlement.database],
-  functions: [...tradeMatching.functions, ...settlement.functions, generator, ...operations, verify],
+  functions: [
+    ...tradeMatching.functions,
+    ...settlement.functions,
+    generator,
+    ...operations.filter((fn) => !rotationOperations.some((own) => own.name === fn.name)),
+    ...rotationOperations,
+    verify,
+  ],
   stateMachines: workflows,
   // Named as operators know them from the reference runbooks: `<app>-<kind>`, one per region (`-<region>` appended).
   routingControls: [

@@ -34,7 +34,8 @@ async function freshStore(endpoint?: string) {
   await dynalite.createTable(table);
   // Competing writes go straight to the emulator, past any fault proxy in front of the store.
   const direct = documentClient(dynalite.client());
-  return { table, direct, store: new DynamoDbSafeStore<StageRecord>(documentClient(dynalite.client(endpoint)), table) };
+  const store = new DynamoDbSafeStore<StageRecord>(documentClient(dynalite.client(endpoint)), table, { now: () => new Date(RECORDED_AT) });
+  return { table, direct, store };
 }
 
 async function storeBehindProxy() {
@@ -43,6 +44,10 @@ async function storeBehindProxy() {
 }
 
 const received = (id: string, extra: Record<string, unknown> = {}): StageRecord => ({ id, status: 'RECEIVED', ...extra });
+
+/** The time the stores' clock gives every write; an item as stored carries it as `recordedAt`. */
+const RECORDED_AT = '2025-01-02T03:04:00.000Z';
+const recorded = (item: StageRecord): StageRecord => ({ ...item, recordedAt: RECORDED_AT });
 
 describe('DynamoDbSafeStore: conditional writes', () => {
   test('putIfAbsent stores a plain JSON record as given (decimal strings, nesting, nulls, empties) and drops undefined fields', async () => {
@@ -68,7 +73,7 @@ describe('DynamoDbSafeStore: conditional writes', () => {
     // Assess
     expect(result).toEqual({ stored: true });
     const { settledAt: _dropped, ...expected } = record;
-    expect(stored).toEqual(expected);
+    expect(stored).toEqual(recorded(expected));
     expect(stored).not.toHaveProperty('settledAt');
   });
 
@@ -81,8 +86,8 @@ describe('DynamoDbSafeStore: conditional writes', () => {
     const result = await store.putIfAbsent(received('TM-2', { source: 'redelivery' }));
 
     // Assess
-    expect(result).toEqual({ stored: false, existing: received('TM-2', { source: 'first' }) });
-    expect(await store.get('TM-2')).toEqual(received('TM-2', { source: 'first' }));
+    expect(result).toEqual({ stored: false, existing: recorded(received('TM-2', { source: 'first' })) });
+    expect(await store.get('TM-2')).toEqual(recorded(received('TM-2', { source: 'first' })));
   });
 
   test('of racing putIfAbsent calls for one id exactly one stores, and every other one resolves the winner', async () => {
@@ -97,7 +102,7 @@ describe('DynamoDbSafeStore: conditional writes', () => {
     const winners = results.filter((result) => result.stored);
     expect(winners).toHaveLength(1);
     const stored = await store.get('TM-3');
-    expect(contenders).toContainEqual(stored);
+    expect(contenders.map(recorded)).toContainEqual(stored);
     for (const result of results) if (!result.stored) expect(result.existing).toEqual(stored);
   });
 
@@ -112,7 +117,7 @@ describe('DynamoDbSafeStore: conditional writes', () => {
 
     // Assess
     expect(result).toEqual({ stored: true });
-    expect(await store.get('TM-4')).toEqual(received('TM-4', { source: 'redelivery' }));
+    expect(await store.get('TM-4')).toEqual(recorded(received('TM-4', { source: 'redelivery' })));
     expect(proxy.requests('PutItem')).toBe(3);
   });
 
@@ -151,7 +156,7 @@ describe('DynamoDbSafeStore: conditional writes', () => {
 
     // Assess
     expect(written).toEqual([true, true, false, false, true]);
-    expect(await store.get('TM-6')).toEqual(version(4, 'REPORTED'));
+    expect(await store.get('TM-6')).toEqual(recorded(version(4, 'REPORTED')));
   });
 
   test('putIfNewer never replaces an item stored without a version', async () => {
@@ -164,7 +169,23 @@ describe('DynamoDbSafeStore: conditional writes', () => {
 
     // Assess
     expect(written).toBe(false);
-    expect(await store.get('TM-7')).toEqual(received('TM-7'));
+    expect(await store.get('TM-7')).toEqual(recorded(received('TM-7')));
+  });
+
+  test('every write records when it was made, unless the item already says so', async () => {
+    // Prepare
+    const { store } = await freshStore();
+    const copied = received('TM-12', { recordedAt: '2024-12-31T23:59:59.000Z' });
+
+    // Act
+    await store.putIfAbsent(received('TM-13'));
+    await store.putIfAbsent(copied);
+    await store.putIfNewer({ id: 'TM-14', status: 'MATCHED', version: 1 });
+
+    // Assess
+    expect((await store.get('TM-13'))?.recordedAt).toBe(RECORDED_AT);
+    expect(await store.get('TM-12')).toEqual(copied);
+    expect((await store.get('TM-14'))?.recordedAt).toBe(RECORDED_AT);
   });
 
   test('get of an id never stored resolves undefined', async () => {
@@ -191,7 +212,7 @@ describe('DynamoDbSafeStore: deliveries', () => {
 
     // Assess
     expect([first, second]).toEqual([1, 2]);
-    expect(await store.get('TM-8')).toEqual(received('TM-8', { quantity: '10', deliveries: 2, deliveredAt: '2025-01-02T03:04:06.000Z' }));
+    expect(await store.get('TM-8')).toEqual(recorded(received('TM-8', { quantity: '10', deliveries: 2, deliveredAt: '2025-01-02T03:04:06.000Z' })));
   });
 
   test('concurrent recordDelivery calls each count once', async () => {
@@ -243,7 +264,7 @@ describe('DynamoDbSafeStore: item size', () => {
     expect(sizeOf(fits)).toBeLessThanOrEqual(MAX_ITEM_JSON_BYTES);
     expect(sizeOf(fits)).toBeGreaterThan(MAX_ITEM_JSON_BYTES - perAllocation);
     expect(storedLarge).toEqual({ stored: true });
-    expect(await store.get('TM-10')).toEqual(fits);
+    expect(await store.get('TM-10')).toEqual(recorded(fits));
     expect(absent).toBeInstanceOf(SafeStoreItemTooLargeError);
     expect(absent).toMatchObject({ id: 'TM-11', limitBytes: MAX_ITEM_JSON_BYTES, transient: false });
     expect(newer).toBeInstanceOf(SafeStoreItemTooLargeError);

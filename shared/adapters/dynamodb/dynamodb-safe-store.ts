@@ -26,12 +26,28 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
 // Placeholders for every attribute name: DynamoDB reserves hundreds of words, and a collision fails only at run time.
 const NAMES = { '#id': 'id' };
 
+export interface DynamoDbSafeStoreOptions {
+  /** The clock stamping `recordedAt`; the system clock by default. */
+  readonly now?: () => Date;
+}
+
+/**
+ * The attribute each written item carries: when this store recorded it (ISO 8601). Reconciliation compares a time
+ * window of a store by it, so a pass can leave out what arrived after it began and still converge under load.
+ */
+export const RECORDED_AT = 'recordedAt';
+
 export class DynamoDbSafeStore<T extends SafeStoreItem> implements SafeStore<T> {
+  private readonly now: () => Date;
+
   /** `documents` should come from `documentClient()`, whose marshalling drops undefined attributes. */
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     readonly tableName: string,
-  ) {}
+    options: DynamoDbSafeStoreOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
 
   async putIfAbsent(item: T): Promise<PutIfAbsentResult<T>> {
     this.checkSize(item);
@@ -92,12 +108,14 @@ export class DynamoDbSafeStore<T extends SafeStoreItem> implements SafeStore<T> 
     condition: string,
     extra: { names?: Record<string, string>; values?: Record<string, unknown> } = {},
   ): Promise<boolean> {
+    // An item that already says when it was recorded (one copied from another store) keeps its time.
+    const stamped = item[RECORDED_AT] === undefined ? { ...item, [RECORDED_AT]: this.now().toISOString() } : item;
     try {
       await this.send(operation, () =>
         this.documents.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: item,
+            Item: stamped,
             ConditionExpression: condition,
             ExpressionAttributeNames: { ...NAMES, ...extra.names },
             ...(extra.values ? { ExpressionAttributeValues: extra.values } : {}),

@@ -79,6 +79,18 @@ export class PostgresOutbox {
     return rows.map(toStored);
   }
 
+  /**
+   * Up to `limit` events after `afterId` in id order, relayed or not, created no later than `until` when given:
+   * how reconciliation pages through everything matching recorded. Resume with the last id of a page.
+   */
+  async page(afterId: string | undefined, limit: number, until?: Date): Promise<StoredOutboxEvent[]> {
+    let query = this.#db.selectFrom('outbox').selectAll();
+    if (afterId !== undefined) query = query.where('id', '>', afterId);
+    if (until !== undefined) query = query.where('created_at', '<=', until);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map(toStored);
+  }
+
   /** Marks events relayed; ones already marked keep their first time. Resolves how many were marked now. */
   async markRelayed(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;

@@ -1,0 +1,107 @@
+import { requiredEnv } from '#shared/config/environment.ts';
+import type { AppName } from '#shared/topology/schema.ts';
+
+/**
+ * The resources reconciliation reads and replays into, by app, and the environment variables the manifest gives
+ * the operations functions for them (shared/topology/rotor.ts). Every ops function serves both apps, because a
+ * run names its app and the inter-app pairs read the other app's outbound store.
+ */
+
+export const APPS: readonly AppName[] = ['trade-matching', 'settlement'];
+
+export const APP_PREFIX: Record<AppName, 'tm' | 'sm'> = { 'trade-matching': 'tm', settlement: 'sm' };
+
+/** The other app: the source of an inter-app pair whose destination is `app`. */
+export const otherApp = (app: AppName): AppName => (app === 'trade-matching' ? 'settlement' : 'trade-matching');
+
+/** The five safe stores of one app, in pipeline order. */
+export interface AppStores {
+  readonly inboundGateway: string;
+  readonly ingestion: string;
+  readonly matching: string;
+  readonly egress: string;
+  readonly outboundGateway: string;
+}
+
+/** The streams a replay puts records on. */
+export interface AppStreams {
+  readonly ingestion: string;
+  readonly egress: string;
+  readonly outbound: string;
+}
+
+/** Where replays go: each app's streams, and the queue on which each app receives from the other. */
+export interface ReplayTargets {
+  readonly streams: Readonly<Record<AppName, AppStreams>>;
+  /** `sm.settlements` for settlement, `tm.settlements` for trade matching, named as this region's broker has them. */
+  readonly interAppQueues: Readonly<Record<AppName, string>>;
+}
+
+export interface ReconciliationNames {
+  readonly stores: Readonly<Record<AppName, AppStores>>;
+  /** Only the replay task sends anything; the graph refuses to build a replay without these. */
+  readonly targets?: ReplayTargets;
+}
+
+/** The queue each app's inbound gateway takes the other app's messages from, as the manifest names it. */
+export const INTER_APP_QUEUE: Record<AppName, string> = { 'trade-matching': 'tm.settlements', settlement: 'sm.settlements' };
+
+const upper = (app: AppName) => APP_PREFIX[app].toUpperCase();
+
+/** Environment variable names, e.g. `TM_INGESTION_STORE`, `SM_EGRESS_STREAM`, `TM_RECONCILIATION_AUDIT`. */
+export const ReconciliationEnv = {
+  store: (app: AppName, stage: keyof AppStores) => `${upper(app)}_${STORE_VARIABLES[stage]}_STORE`,
+  stream: (app: AppName, stream: keyof AppStreams) => `${upper(app)}_${stream.toUpperCase()}_STREAM`,
+  interAppQueue: (app: AppName) => `${upper(app)}_SETTLEMENTS_QUEUE`,
+  database: (app: AppName) => `${upper(app)}_DATABASE`,
+  audit: (app: AppName) => `${upper(app)}_RECONCILIATION_AUDIT`,
+} as const;
+
+const STORE_VARIABLES: Record<keyof AppStores, string> = {
+  inboundGateway: 'INBOUND_GATEWAY',
+  ingestion: 'INGESTION',
+  matching: 'MATCHING',
+  egress: 'EGRESS',
+  outboundGateway: 'OUTBOUND_GATEWAY',
+};
+
+const STORE_STAGES = Object.keys(STORE_VARIABLES) as (keyof AppStores)[];
+const STREAMS: readonly (keyof AppStreams)[] = ['ingestion', 'egress', 'outbound'];
+
+const byApp = <T>(build: (app: AppName) => T): Record<AppName, T> =>
+  Object.fromEntries(APPS.map((app) => [app, build(app)])) as Record<AppName, T>;
+
+export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<AppName, AppStores> {
+  return byApp((app) => Object.fromEntries(STORE_STAGES.map((stage) => [stage, requiredEnv(ReconciliationEnv.store(app, stage), env)])) as unknown as AppStores);
+}
+
+export function replayTargetsFromEnv(env: NodeJS.ProcessEnv = process.env): ReplayTargets {
+  return {
+    streams: byApp((app) => Object.fromEntries(STREAMS.map((stream) => [stream, requiredEnv(ReconciliationEnv.stream(app, stream), env)])) as unknown as AppStreams),
+    interAppQueues: byApp((app) => requiredEnv(ReconciliationEnv.interAppQueue(app), env)),
+  };
+}
+
+export function auditTablesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<AppName, string> {
+  return byApp((app) => requiredEnv(ReconciliationEnv.audit(app), env));
+}
+
+export function databasesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<AppName, string> {
+  return byApp((app) => requiredEnv(ReconciliationEnv.database(app), env));
+}
+
+/** The names the manifest gives an app's resources: `<p>-<stage>-store`, `<p>-<stream>`. */
+export function manifestNames(): Required<ReconciliationNames> {
+  const stores = byApp((app) => {
+    const p = APP_PREFIX[app];
+    return {
+      inboundGateway: `${p}-inbound-gateway-store`,
+      ingestion: `${p}-ingestion-store`,
+      matching: `${p}-matching-store`,
+      egress: `${p}-egress-store`,
+      outboundGateway: `${p}-outbound-gateway-store`,
+    };
+  });
+  const streams = byApp((app) => ({ ingestion: `${APP_PREFIX[app]}-ingestion`, egress: `${APP_PREFIX[app]}-egress`, outbound: `${APP_PREFIX[app]}-outbound` }));
+  return { stores, targets: { streams, interAppQueues: { ...INTER_APP_QUEUE } } };
+}
