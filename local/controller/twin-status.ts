@@ -173,7 +173,15 @@ export async function countTableItems(dynaliteUrl: string, region: string, table
         let startKey: Record<string, unknown> | undefined;
         try {
           do {
-            const page = await client.send(new ScanCommand({ TableName: table, Select: 'COUNT', ExclusiveStartKey: startKey as never }), { abortSignal: AbortSignal.timeout(COUNT_TIMEOUT_MS) });
+            const page = await client.send(new ScanCommand({
+                TableName: table,
+                Select: 'COUNT',
+                // Rotations leave a watermark in every safe store; it is not a message.
+                FilterExpression: 'NOT begins_with(#id, :watermark)',
+                ExpressionAttributeNames: { '#id': 'id' },
+                ExpressionAttributeValues: { ':watermark': { S: 'watermark:' } },
+                ExclusiveStartKey: startKey as never,
+              }), { abortSignal: AbortSignal.timeout(COUNT_TIMEOUT_MS) });
             count += page.Count ?? 0;
             startKey = page.LastEvaluatedKey;
           } while (startKey);

@@ -160,11 +160,11 @@ export class StateMachineRunner {
       this.#parts.store?.saveSoon(current);
       for (const listener of this.#listeners) listener(event, current);
     });
-    await this.#parts.store?.saveNow(record);
-
+    // Driven before anything is awaited: an execution that fails at once must find its outcome handled.
     const finished = this.#drive(execution, run.eventLogs as AsyncGenerator<EngineEvent>, run.result);
     this.#runs.add(finished);
     void finished.finally(() => this.#runs.delete(finished));
+    await this.#parts.store?.saveNow(record);
     return execution;
   }
 

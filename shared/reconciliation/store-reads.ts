@@ -6,6 +6,7 @@ import type { AppName } from '#shared/topology/schema.ts';
 import { OutboxUnavailableError } from './errors.ts';
 import type { Item, SourceRef } from './pair-graph.ts';
 import type { ReconciliationReads } from './reads.ts';
+import { isWatermarkId } from '#shared/operations/drain-check.ts';
 
 /**
  * The read port over the region's DynamoDB safe stores and the apps' matching databases. Outbox rows are handed
@@ -57,7 +58,8 @@ export class StoreReads implements ReconciliationReads {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      yield (page.Items ?? []) as Item[];
+      // A rotation's watermark is evidence of replication, not a message: no stage downstream has it, by design.
+      yield ((page.Items ?? []) as Item[]).filter((item) => !isWatermarkId(item.id));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
