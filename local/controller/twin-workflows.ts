@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,8 +111,10 @@ export class TwinWorkflows {
     const { spec, runner } = this.#runner(stateMachine);
     if (!options.region && !spec.app) throw new StateMachineNotFoundError(`state machine ${stateMachine} belongs to no app; name the region to run it in`);
     const region = this.#invoker.regionOf(options.region ? { region: options.region } : { app: spec.app! });
-    const execution = await runner.start({ ...input, region }, options.name ? { name: options.name } : {});
-    this.#regionOfExecution.set(execution.name, region);
+    // Known before the engine runs its first task, which may come before start() returns.
+    const name = options.name ?? randomUUID();
+    this.#regionOfExecution.set(name, region);
+    const execution = await runner.start({ ...input, region }, { name });
     const record = execution.snapshot();
     return { stateMachine, executionArn: record.executionArn, name: record.name, region, startDate: record.startDate };
   }

@@ -24,7 +24,10 @@ export async function runLoad(seconds: number, label: string, progress: DrillPro
 
 /** Turns the generator routing control Off: the run in progress stops after its current second of legs. */
 export async function stopLoad(twin: RunningTwin): Promise<void> {
-  const controls = new ArcRoutingControls({ endpoints: parseClusterEndpoints(twin.arc.clusterEndpointsJson) });
+  const controls = new ArcRoutingControls({
+    endpoints: parseClusterEndpoints(twin.arc.clusterEndpointsJson),
+    credentials: { accessKeyId: 'AKIDROTORTWIN', secretAccessKey: 'rotor-twin-secret' },
+  });
   await controls.update('trade-matching-generator', 'Off');
   // The function sees the control within its one-second cache, then its run returns.
   const deadline = Date.now() + 30_000;

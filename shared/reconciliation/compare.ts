@@ -84,7 +84,7 @@ export async function reconcile(input: ReconcileInput, deps: CompareDependencies
   const now = deps.now ?? (() => new Date());
   const startedAt = now();
   const until = input.until ? new Date(input.until) : startedAt;
-  const pairs = selectPairs(deps.graph(input.app), input.pairs);
+  const pairs = selectPairs(deps.graph(input.app), input.pairs).filter((pair) => !(input.ownStagesOnly && pair.interApp));
   if (input.pass === 1) await deps.audit.runStarted(input.app, input.runId, startedAt.toISOString());
 
   const tallies = new Map<PairSpec, Tally>(pairs.map((pair) => [pair, { checked: 0, absent: 0, differs: 0, missingIds: [] }]));

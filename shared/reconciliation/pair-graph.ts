@@ -45,6 +45,8 @@ export interface PairSpec {
   /** What the report calls the source and destination stores. */
   readonly sourceName: string;
   readonly destinationName: string;
+  /** Messages from the other app into this one: they follow the edge to wherever this app is served. */
+  readonly interApp?: boolean;
   /** Which of the source's items the pair is about; all when absent. */
   includes?(item: Item): boolean;
   /** Every expectation must be met, or the source item is missing downstream. */

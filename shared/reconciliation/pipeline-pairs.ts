@@ -207,6 +207,7 @@ export function interAppPair(app: AppName, names: ReconciliationNames): PairSpec
     source: { kind: 'table', table: names.stores[from].outboundGateway },
     sourceName: names.stores[from].outboundGateway,
     destinationName: receiving,
+    interApp: true,
     // Undelivered messages are the sender's egress→outbound-gateway pair's to replay.
     includes: (item) => item.destination === destination && typeof item.body === 'string' && Number(item.deliveries ?? 0) >= 1,
     expected: (item) => [{ anyOf: [{ table: receiving, id: MessageId.of(queue, String(item.body)), matches: exists }] }],

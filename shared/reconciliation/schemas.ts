@@ -23,6 +23,11 @@ export const ReconcileInput = z.object({
   until: isoTime.optional(),
   /** Only these pairs; all of the app's when absent. */
   pairs: z.array(z.string().min(1)).optional(),
+  /**
+   * Only the app's own stage pairs. A rotation's drain check: while it runs, the other app's messages already go
+   * to the target region (they follow the edge), so the source would wait for them in vain.
+   */
+  ownStagesOnly: z.boolean().optional(),
 });
 export type ReconcileInput = z.infer<typeof ReconcileInput>;
 

@@ -248,6 +248,18 @@ describe('a store that lost what a stage wrote', () => {
   });
 });
 
+describe("a rotation's drain check", () => {
+  it("compares only the app's own stages, leaving out the other app's messages (they follow the edge)", async () => {
+    // Act
+    const drain = await reconcile({ app: 'trade-matching', runId: `run-${++runs}`, pass: 1, ownStagesOnly: true }, deps());
+    const full = await reconcileApp('trade-matching');
+
+    // Assess
+    expect(drain.pairs.map((pair) => pair.pair)).toEqual(['tm:inbound-gateway→ingestion', 'tm:ingestion→matching', 'tm:matching→egress', 'tm:egress→outbound-gateway']);
+    expect(full.pairs.map((pair) => pair.pair)).toContain('sm→tm');
+  });
+});
+
 describe('replaying what is not missing, or twice', () => {
   it('changes nothing downstream: every store, database row and sent response stays as the first replay left it', async () => {
     // Prepare
