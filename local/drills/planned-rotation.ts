@@ -3,8 +3,8 @@ import { APPS, runLoad, runRotation, stopLoad, verifyTwin, type DrillProgress, t
 import { regionRto, verdictFields, workflowSummaries, type DrillResult } from '#local/drills/drill-result.ts';
 
 /**
- * `rotor drill planned-rotation`: a fresh twin under steady load; both apps rotate to the other region one after
- * the other while the generator keeps sending (it follows the edge); the load goes on in the new region, stops,
+ * `rotor drill planned-rotation`: a fresh twin under steady load; both apps rotate to the other region side by side
+ * while the generator keeps sending (it follows the edge); the load goes on in the new region, stops,
  * and verify judges every leg sent. RPO is 0 by evidence when each rotation read its source's watermark in the
  * target before switching the writer over (the Aurora switchover itself waits for the secondary to catch up).
  */
@@ -28,8 +28,10 @@ export async function plannedRotationDrill(options: DrillOptions): Promise<Drill
     const target = twin.regions.find((region) => region !== source)!;
     await runLoad(options.warmUpSeconds, `load into ${source}`, options.progress);
 
-    const runs: WorkflowRun[] = [];
-    for (const app of APPS) runs.push(await runRotation(twin, app, { sourceRegion: twin.activeRegion(app), targetRegion: target, unplanned: false, progress: options.progress }));
+    // Both apps at once, as a region rotation: each app's canary crosses the other app.
+    const runs: WorkflowRun[] = await Promise.all(
+      APPS.map((app) => runRotation(twin, app, { sourceRegion: twin.activeRegion(app), targetRegion: target, unplanned: false, progress: options.progress })),
+    );
     const rotated = runs.every((run) => run.execution.status === 'SUCCEEDED');
     if (!rotated) notes.push('a rotation did not succeed; see workflows[].error');
 

@@ -32,8 +32,8 @@ export async function regionOutageDrill(options: RegionOutageOptions): Promise<D
     options.progress(`${source} SIGKILLed`);
     const atFailover = new Set((await inboundMessages(twin, target)).map((message) => message.id));
 
-    const runs: WorkflowRun[] = [];
-    for (const app of APPS) runs.push(await runRotation(twin, app, { sourceRegion: source, targetRegion: target, unplanned: true, progress: options.progress }));
+    // Both apps at once: the region is gone for both, and each app's canary crosses the other app.
+    const runs: WorkflowRun[] = await Promise.all(APPS.map((app) => runRotation(twin, app, { sourceRegion: source, targetRegion: target, unplanned: true, progress: options.progress })));
     const recovered = runs.every((run) => run.execution.status === 'SUCCEEDED');
     if (!recovered) notes.push('a disaster recovery did not succeed; see workflows[].error');
     // RTO counts from the outage, not from the workflow's start.

@@ -131,7 +131,12 @@ describe('planned rotation workflow', () => {
       `ops-canary:check@${TARGET}`,
       `ops-canary:check@${TARGET}`,
       `ops-canary:check@${TARGET}`,
+      `ops-reconcile:@${TARGET}`,
+      `ops-report:@${TARGET}`,
     ]);
+    const reconciles = calls.filter((call) => call.fn === 'ops-reconcile');
+    expect(reconciles.map((call) => call.payload.ownStagesOnly ?? false)).toEqual([true, true, false]);
+    expect(reconciles.map((call) => call.payload.runId)).toEqual(['rotation-1-drain', 'rotation-1', 'rotation-1-final']);
     expect(writer).toBe(TARGET);
     expect(controls).toMatchObject({ [`trade-matching-dns-${TARGET}`]: 'On', [`trade-matching-queue-${TARGET}`]: 'On', [`trade-matching-app-${TARGET}`]: 'On', [`trade-matching-queue-${SOURCE}`]: 'Off' });
     expect(record.output).toMatchObject({ sourceRegion: SOURCE, targetRegion: TARGET, digestsEqual: true, digestBefore: 'same-content', canary: { settled: true }, reconciliation: { outcome: 'CONVERGED' } });
