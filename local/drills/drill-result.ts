@@ -23,6 +23,8 @@ export interface DrillResult {
   readonly load: { readonly rate_legs_per_s: number; readonly warm_up_s: number; readonly after_s: number };
   readonly duration_ms: number;
   readonly notes: readonly string[];
+  /** A few ids per verdict (lost, unexpected, duplicates), as verify names them. */
+  readonly examples: VerifyResult['examples'];
 }
 
 export function workflowSummaries(runs: readonly WorkflowRun[]): DrillResult['workflows'] {
@@ -42,8 +44,9 @@ export function regionRto(runs: readonly WorkflowRun[]): number | null {
   return Math.max(...runs.map((run) => run.rtoMs!));
 }
 
-export function verdictFields(verdict: VerifyResult): Pick<DrillResult, 'legs_sent' | 'legs_acked' | 'lost' | 'duplicates' | 'unexpected' | 'ledger_balanced'> {
+export function verdictFields(verdict: VerifyResult): Pick<DrillResult, 'legs_sent' | 'legs_acked' | 'lost' | 'duplicates' | 'unexpected' | 'ledger_balanced' | 'examples'> {
   return {
+    examples: verdict.examples,
     legs_sent: verdict.legs_sent,
     legs_acked: verdict.legs_acked,
     lost: verdict.lost,

@@ -67,12 +67,12 @@ export async function runRotation(
     seen = Math.max(seen, ...execution.events.map((event) => event.id));
     if (execution.status !== 'RUNNING' || Date.now() >= deadline) {
       const settled = execution.events.find((event) => event.type === 'StateExited' && event.stateName === 'CheckCanary');
-      const output = (execution.output ?? {}) as { reconciliation?: { replayed?: number } };
+      const output = (execution.output ?? {}) as { reconciliation?: { replayed?: number }; finalReconciliation?: { replayed?: number } };
       return {
         app,
         execution,
         rtoMs: settled ? Date.parse(settled.timestamp) - Date.parse(execution.startDate) : null,
-        replayed: output.reconciliation?.replayed ?? 0,
+        replayed: (output.reconciliation?.replayed ?? 0) + (output.finalReconciliation?.replayed ?? 0),
       };
     }
     await sleep(500);

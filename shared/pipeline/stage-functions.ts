@@ -22,6 +22,10 @@ import { stageTelemetry } from '#shared/pipeline/telemetry.ts';
 import type { AppName } from '#shared/topology/schema.ts';
 
 /**
+ * Every Kinesis stage processes only while its app's `app` control is On in its region: a region that comes back
+ * after a failover holds records its streams never delivered, and a passive region acting on them would write stale
+ * copies into replicated stores. They wait until the app is active there again (the new region reconciled them).
+ *
  * The ten stage functions, built from their environment (the manifest's `env`, DESIGN §1) once per execution
  * environment. Each `functions/<app>/<stage>.ts` is one line that picks its builder, so both apps run the same
  * code and differ only in their domain step.
@@ -56,6 +60,7 @@ export function ingestionHandler(app: AppName) {
     ...common,
     name: `${PREFIX[app]}-ingestion`,
     input: InboundRecord,
+    routingControl: `${app}-app`,
     process: ingestionStep({ app, store, matchingStream: requiredEnv('OUT_STREAM'), nackStream: requiredEnv('NACK_STREAM') }),
     correlationId: (input) => MessageId.tradeIdOf(input.id),
   });
@@ -118,6 +123,7 @@ export function egressHandler(app: AppName) {
     ...common,
     name: `${PREFIX[app]}-egress`,
     input: EgressInput,
+    routingControl: `${app}-app`,
     process: egressStep({ app, store, outboundStream: requiredEnv('OUT_STREAM') }),
     correlationId: (input) => (input.kind === 'event' ? input.aggregateId : input.nack.tradeId),
   });
@@ -146,6 +152,7 @@ export function outboundGatewayHandler(app: AppName) {
   return kinesisStage({
     ...common,
     name: `${PREFIX[app]}-outbound-gateway`,
+    routingControl: `${app}-app`,
     // The send to a queue is the one effect no condition guards: Powertools keeps a second copy from sending too.
     idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
     input: OutboundRecord,
