@@ -21,7 +21,7 @@ import type { StreamPublisher } from '#shared/ports/stream-publisher.ts';
  *   that condition is the idempotency: a redelivered record loses the condition and forwards the same records
  *   again. Where the effect is not conditional — the outbound gateway's send to a queue — the stage also runs
  *   under Powertools `makeIdempotent` (keyed on the record's business `id`, one persistence layer per function,
- *   keys prefixed with the function name): a copy of a record arriving while the first is still in progress (a
+ *   keys prefixed with the function name and region): a copy of a record arriving while the first is still in progress (a
  *   batch retried after a timeout, whose first invocation has not finished) fails and comes back later instead of
  *   sending a second time, and a completed record returns its stored result without running again.
  * - What a batch forwards is published after the batch, in one `PutRecords` per stream, resending only rejected
@@ -63,6 +63,10 @@ export function kinesisStage<TInput extends { id: string }>(options: KinesisStag
     ? makeIdempotent((input: TInput) => options.process(input), {
         persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.idempotencyTable, awsSdkV3Client: options.dynamodb ?? new DynamoDBClient({}) }),
         config,
+        // Records are per region: they guard against a second invocation in the same region. One left in progress
+        // (or completed before its store item replicated) by a region that was lost must not stop the survivor's
+        // replay of the same record; the store's delivery count still stops a second send of what did replicate.
+        keyPrefix: `${options.name}@${process.env.AWS_REGION ?? 'local'}`,
       })
     : (input: TInput) => options.process(input);
   const gate = stageGate(options.routingControl);
