@@ -3,7 +3,7 @@ import { type CommandIO, parseCommand, UsageError, wholeNumber } from '../io.ts'
 
 const HELP = `Usage: rotor drill list
        rotor drill <scenario> [--json] [--rate LEGS_PER_S] [--warm-up SECONDS] [--after SECONDS]
-                              [--verify-timeout SECONDS] [--no-failback] [--data-dir DIR]
+                              [--verify-timeout SECONDS] [--no-failback] [--zero-rpo] [--data-dir DIR]
 
 Runs a self-contained resilience scenario on a fresh twin of its own (under .rotor/drills/<scenario> unless
 --data-dir is given, so a twin started with rotor up is not touched — but its ports must be free), judged by
@@ -22,6 +22,8 @@ Options:
   --after SECONDS           load after it (default 10)
   --verify-timeout SECONDS  how long verify waits for legs in flight (default 300)
   --no-failback             region-outage: leave the old region down
+  --zero-rpo                region-outage: the TM inbound safe store replicates synchronously, so no acknowledged
+                            leg is missing in the survivor even before failback
   --data-dir DIR            where the drill's twin lives
   -h, --help                show this help
 
@@ -41,6 +43,7 @@ export async function runDrill(args: string[], io: CommandIO): Promise<number> {
     after: { type: 'string' },
     'verify-timeout': { type: 'string' },
     'no-failback': { type: 'boolean' },
+    'zero-rpo': { type: 'boolean' },
     'data-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -69,7 +72,7 @@ export async function runDrill(args: string[], io: CommandIO): Promise<number> {
   const result =
     scenario === 'planned-rotation'
       ? await (await import('#local/drills/planned-rotation.ts')).plannedRotationDrill(drillOptions)
-      : await (await import('#local/drills/region-outage.ts')).regionOutageDrill({ ...drillOptions, failback: !options['no-failback'] });
+      : await (await import('#local/drills/region-outage.ts')).regionOutageDrill({ ...drillOptions, failback: !options['no-failback'], zeroRpo: options['zero-rpo'] ?? false });
   if (options.json) io.out(`${JSON.stringify(result)}\n`);
   else {
     io.out(

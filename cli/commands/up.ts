@@ -8,7 +8,7 @@ import { isTopologyName } from '#local/region/topologies.ts';
 import { type CommandIO, parseOptions, UsageError, wholeNumber } from '../io.ts';
 
 const HELP = `Usage: rotor up [--data-dir DIR] [--regions R1,R2[,R3]] [--fresh] [--replication-lag-ms N]
-                [--postgres URL] [--broker stomp://HOST:PORT[,stomp://HOST:PORT…]] [--rate R]
+                [--postgres URL] [--broker stomp://HOST:PORT[,stomp://HOST:PORT…]] [--rate R] [--zero-rpo]
 
 Starts the local two-region twin: one process per region (Kinesis, DynamoDB, MQ broker, PostgreSQL, the
 functions and their event-source mappings) and, in this process, the global layer (the Route 53 ARC cluster
@@ -21,6 +21,8 @@ Options:
   --regions R1,R2[,R3]    regions to run (default: those of the last run, else us-east-1,us-west-2)
   --fresh                 wipe the data directory first (with --postgres: drop and recreate the twin's databases)
   --replication-lag-ms N  DynamoDB global-table replication delay per direction (default 300)
+  --zero-rpo              replicate the TM inbound safe store synchronously (multi-Region strong consistency): a
+                          leg is acknowledged only once every region that is up holds it
   --topology NAME         rotor (default) or demo (the demo chain of local/region)
   --postgres URL          a PostgreSQL server instead of PGlite, e.g. postgres://postgres:pw@127.0.0.1:5432/postgres;
                           the twin creates one database per region and manifest database in it, named
@@ -57,6 +59,7 @@ export async function runUp(args: string[], io: CommandIO): Promise<number> {
     postgres: { type: 'string' },
     broker: { type: 'string' },
     rate: { type: 'string' },
+    'zero-rpo': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (options.help) {
@@ -88,6 +91,7 @@ export async function runUp(args: string[], io: CommandIO): Promise<number> {
       ...(options.postgres ? { postgresUrl: options.postgres } : {}),
       ...(brokerUrls ? { brokerUrls } : {}),
       ...(rate === undefined ? {} : { generatorRate: rate }),
+      ...(options['zero-rpo'] ? { zeroRpo: true } : {}),
       onEvent: (message) => io.out(`  ${new Date().toISOString().slice(11, 23)}  ${message}\n`),
     });
   } catch (error) {

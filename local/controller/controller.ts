@@ -5,6 +5,7 @@ import { isTopologyName, resolveTopology, type TopologyName } from '#local/regio
 import type { RegionReadyReport } from '#local/region/region.ts';
 import type { RoutingControlState } from '#shared/ports/routing-controls.ts';
 import type { AppName, Topology } from '#shared/topology/schema.ts';
+import { ZERO_RPO_TABLES } from '#shared/topology/rotor.ts';
 import { startControlServer, type RegionAction, type RunningControlServer } from '#local/controller/control-server.ts';
 import { RegionCommandError, TwinConfigurationError } from '#local/controller/errors.ts';
 import { startAuroraGlobalDatabases } from '#local/controller/aurora-global-databases.ts';
@@ -52,6 +53,11 @@ export interface TwinOptions {
   readonly postgresDatabasePrefix?: string;
   /** ActiveMQ STOMP URLs instead of the embedded brokers: one for every region (queues prefixed `<region>.`), or one per region. */
   readonly brokerUrls?: readonly string[];
+  /**
+   * The zero-RPO option: the manifest's ZERO_RPO_TABLES replicate synchronously (a write is acknowledged once every
+   * region that is up has it), so a region outage loses no acknowledged leg. Costs a peer round trip per write.
+   */
+  readonly zeroRpo?: boolean;
   /** Legs per second for the background generator loop (generator-loop.ts); no loop when omitted. */
   readonly generatorRate?: number;
   /** Where region processes resolve handler modules; default the repository root (tests point it at fixtures). */
@@ -182,7 +188,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     // Every relational store of the manifest is an Aurora Global Database across the regions unless a test says otherwise.
     const auroraStarter = options.startAuroraCoordinator ?? (topology.databases.length > 0 ? startAuroraGlobalDatabases : undefined);
     globalLayer = await GlobalLayer.start(arc, {
-      layout, topology, regions, reports, ports,
+      layout, topology: options.zeroRpo ? withSynchronousTables(topology, ZERO_RPO_TABLES) : topology, regions, reports, ports,
       ...(options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs }),
       ...(auroraStarter ? { startAuroraCoordinator: auroraStarter } : {}),
     });
@@ -370,6 +376,10 @@ function generatorFor(
     invoke: (payload, signal) => invoker.invoke({ app: 'trade-matching' }, GENERATOR_FUNCTION, payload, signal),
     controlIsOn: () => controlStates()[GENERATOR_CONTROL] === 'On',
   });
+}
+
+function withSynchronousTables(topology: Topology, tables: readonly string[]): Topology {
+  return { ...topology, tables: topology.tables.map((table) => (tables.includes(table.name) ? { ...table, replication: 'sync' as const } : table)) };
 }
 
 function validateRegions(regions: readonly string[], topology: Topology): string[] {

@@ -5,6 +5,8 @@ import type { WorkflowRun } from '#local/drills/drill-twin.ts';
 
 export interface DrillResult {
   readonly scenario: string;
+  /** region-outage only: whether the TM inbound store replicated synchronously. */
+  readonly zero_rpo?: boolean;
   readonly ok: boolean;
   readonly legs_sent: number;
   readonly legs_acked: number;

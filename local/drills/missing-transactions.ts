@@ -30,8 +30,10 @@ export interface MissingTransactionReport {
   readonly failedAt: string;
   readonly checkedInFailedRegion: number;
   readonly missing: readonly InboundMessage[];
-  /** Missing at the moment of failover (before anything replicated late): what RPO is measured from. */
+  /** Messages missing at the moment of failover (before anything replicated late). */
   readonly missingAtFailover: number;
+  /** Trade legs among them: RPO is the age, at the failure, of the newest (DESIGN §6). */
+  readonly legsMissingAtFailover: number;
   readonly rpoMs: number;
   readonly files: { readonly json: string; readonly csv: string };
 }
@@ -64,7 +66,8 @@ export async function writeMissingTransactionReport(
   const present = new Set(current.map((message) => message.id));
   const missing = old.filter((message) => !present.has(message.id));
   const missingAtFailover = old.filter((message) => !context.atFailover.has(message.id) && Date.parse(message.receivedAt) <= context.failedAt);
-  const newest = Math.max(0, ...missingAtFailover.map((message) => Date.parse(message.receivedAt)));
+  const legs = missingAtFailover.filter((message) => message.table === 'tm-inbound-gateway-store' && /(^|\.)tm\.trades$/.test(message.queue));
+  const newest = Math.max(0, ...legs.map((message) => Date.parse(message.receivedAt)));
   const directory = path.join(twin.layout.dataDir, 'reports');
   await mkdir(directory, { recursive: true });
   const base = path.join(directory, `missing-transactions-${context.runId}`);
@@ -76,7 +79,8 @@ export async function writeMissingTransactionReport(
     checkedInFailedRegion: old.length,
     missing,
     missingAtFailover: missingAtFailover.length,
-    rpoMs: missingAtFailover.length === 0 ? 0 : context.failedAt - newest,
+    legsMissingAtFailover: legs.length,
+    rpoMs: legs.length === 0 ? 0 : context.failedAt - newest,
     files: { json: `${base}.json`, csv: `${base}.csv` },
   };
   const csvField = (value: string) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);

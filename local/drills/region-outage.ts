@@ -16,12 +16,20 @@ import type { DrillOptions } from '#local/drills/planned-rotation.ts';
 
 export interface RegionOutageOptions extends DrillOptions {
   readonly failback: boolean;
+  /** The TM inbound safe store replicated synchronously: no acknowledged leg is missing in the survivor. */
+  readonly zeroRpo?: boolean;
 }
 
 export async function regionOutageDrill(options: RegionOutageOptions): Promise<DrillResult> {
   const began = Date.now();
   const notes: string[] = [];
-  const twin = await startTwin({ dataDir: options.dataDir, fresh: true, generatorRate: options.rate, onEvent: (message) => options.progress(`twin: ${message}`) });
+  const twin = await startTwin({
+    dataDir: options.dataDir,
+    fresh: true,
+    generatorRate: options.rate,
+    zeroRpo: options.zeroRpo ?? false,
+    onEvent: (message) => options.progress(`twin: ${message}`),
+  });
   try {
     const source = twin.activeRegion('trade-matching');
     const target = twin.regions.find((region) => region !== source)!;
@@ -69,6 +77,7 @@ export async function regionOutageDrill(options: RegionOutageOptions): Promise<D
     }
     return {
       scenario: 'region-outage',
+      zero_rpo: options.zeroRpo ?? false,
       ok: recovered && after.ok && after.lost === 0 && after.duplicates === 0,
       ...verdictFields(after),
       rto_ms: regionRto(rtoFromKill),

@@ -111,6 +111,12 @@ const mqQueues: QueueSpec[] = [
   { name: 'sm.settlements', app: 'settlement', service: 'mq', purpose: 'settlements of matched trades' },
 ];
 
+/**
+ * The tables Rotor's zero-RPO option replicates synchronously (DynamoDB multi-Region strong consistency): the TM
+ * inbound gateway's safe store, so a leg acknowledged in a region that is then lost is already in the survivor.
+ */
+export const ZERO_RPO_TABLES: readonly string[] = ['tm-inbound-gateway-store'];
+
 /** Where every generator run records its parameters and progress, so `rotor verify` can rebuild its ground truth. */
 export const GENERATOR_RUNS_TABLE = 'generator-runs';
 

@@ -81,4 +81,24 @@ describe('rotor drill', () => {
     },
     DRILL_MS,
   );
+
+  it(
+    'region-outage --zero-rpo: with the TM inbound store replicated synchronously the survivor had every acknowledged leg at the kill (RPO 0)',
+    async () => {
+      // Act
+      const result = await regionOutageDrill({ ...LOAD, dataDir: path.join(root, 'zero-rpo'), failback: true, zeroRpo: true, progress: (message) => progress.push(message) });
+
+      // Assess
+      expect(result, progress.slice(-30).join('\n')).toMatchObject({
+        scenario: 'region-outage',
+        zero_rpo: true,
+        ok: true,
+        lost_before_recovery: 0,
+        lost_after_recovery: 0,
+        duplicates: 0,
+        rpo_ms: 0,
+      });
+    },
+    DRILL_MS,
+  );
 });

@@ -45,6 +45,25 @@ describe('DynamoDB global tables, multi-Region strong consistency (sync tables)'
     expect(links.every((link) => link.backlog === 0)).toBe(true);
   });
 
+  it('keeps accepting writes while the peer region is down (an outage, not a partition), and the peer has them once it is back', async () => {
+    // Prepare: as MRSC with a witness, the survivor and the witness are a quorum
+    twin = await startTwoRegionTwin({ lagMs: 20, syncTimeoutMs: 400, clientMaxAttempts: 1 });
+    const { east, west, globalTables } = twin;
+    const account = { pk: 'ACCOUNT#cash-2' };
+    await globalTables.stopRegion(WEST);
+
+    // Act
+    await east.documents.send(new PutCommand({ TableName: SYNC_TABLE, Item: { ...account, balance: 7 } }));
+    const eastWhileDown = await twin.item(east, SYNC_TABLE, account);
+    await globalTables.startRegion(WEST);
+    await twin.drained();
+
+    // Assess
+    expect(eastWhileDown).toEqual({ ...account, balance: 7 });
+    expect(await twin.item(west, SYNC_TABLE, account)).toEqual({ ...account, balance: 7 });
+    expect(globalTables.metrics().endpoints[EAST]?.syncTables[SYNC_TABLE]).toMatchObject({ committed: 1, unavailable: 0 });
+  });
+
   it('fails a write within the sync timeout under a partition (ServiceUnavailable), leaving no trace in either region', async () => {
     // Prepare
     twin = await startTwoRegionTwin({ lagMs: 20, syncTimeoutMs: 400, clientMaxAttempts: 1 });

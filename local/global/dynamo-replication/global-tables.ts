@@ -142,9 +142,16 @@ export class GlobalTables implements EndpointDirectory {
     await Promise.all([...this.running.keys()].map((region) => this.stopRegion(region)));
   }
 
-  private async replicateSynchronously(origin: string, changes: readonly ItemChange[]): Promise<void> {
+  /**
+   * MRSC with a witness: every peer that is up must confirm (a cut link or a paused one fails the write), while a peer
+   * region that is down — an outage, not a partition — does not block the survivors; it catches up from the log.
+   */
+  private async replicateSynchronously(origin: string, changes: readonly ItemChange[]): Promise<{ deferredTo: string[] }> {
     const deadline = Date.now() + this.syncTimeoutMs;
-    await Promise.all(this.links.filter((link) => link.from === origin).map((link) => link.deliverSynchronously(changes, deadline)));
+    const links = this.links.filter((link) => link.from === origin);
+    const down = links.filter((link) => !this.running.has(link.to));
+    await Promise.all(links.filter((link) => this.running.has(link.to)).map((link) => link.deliverSynchronously(changes, deadline)));
+    return { deferredTo: down.map((link) => link.to) };
   }
 
   private linksBetween(from: string | undefined, to: string | undefined): ReplicationLink[] {

@@ -14,8 +14,11 @@ import type { ReplicationLog } from '#local/global/dynamo-replication/replicatio
 import { SyncTableRecorder, type SyncTableMetrics } from '#local/global/dynamo-replication/sync-metrics.ts';
 import type { VersionStore } from '#local/global/dynamo-replication/version-store.ts';
 
-/** Ships synchronous writes to every peer; rejects with PeerUnavailableError or ReplicatedWriteConflictError. */
-export type SyncReplicator = (changes: readonly ItemChange[]) => Promise<void>;
+/**
+ * Ships synchronous writes to every peer that is up; rejects with PeerUnavailableError or
+ * ReplicatedWriteConflictError. Resolves the peers that are down: they get the changes from the log when they return.
+ */
+export type SyncReplicator = (changes: readonly ItemChange[]) => Promise<void | { readonly deferredTo: readonly string[] }>;
 
 /** A client write dynalite accepted, before it is committed to replication. */
 export interface AcceptedWrite {
@@ -133,7 +136,13 @@ export class ReplicatedWrites {
     const startedAt = performance.now();
     try {
       const loggedAtMs = Date.now();
-      await this.syncReplicator?.(syncWrites.map(({ change }) => ({ ...change, seq: 0, loggedAtMs })));
+      const replication = await this.syncReplicator?.(syncWrites.map(({ change }) => ({ ...change, seq: 0, loggedAtMs })));
+      // Confirmed by the peers that are up (with the witness, a quorum); a peer region that is down catches up from
+      // the log, where the links ship it as they ship async changes (peers that have it take it again as a no-op).
+      if (replication && replication.deferredTo.length > 0) {
+        await this.log.append(syncWrites.map(({ change }) => change));
+        this.counters.logged += syncWrites.length;
+      }
     } catch (error) {
       if (!(error instanceof PeerUnavailableError || error instanceof ReplicatedWriteConflictError)) throw error;
       for (const { write, change } of syncWrites) {
