@@ -59,6 +59,7 @@ function scriptedWorld(options: { queuesDrainAfter?: number; executionRegion: st
     'ops-drain-check': (payload) => {
       const request = record('ops-drain-check', payload) as { check: string };
       if (request.check === 'queues' && ++queueChecks <= (options.queuesDrainAfter ?? 0)) throw Object.assign(new Error('tm.trades: 3'), { name: 'DrainNotCompleteError' });
+      if (request.check === 'forward-queues') return { check: request.check, forwarded: { 'tm.trades': 2 } };
       return { check: request.check, drained: true };
     },
     'ops-reconcile': (payload) => {
@@ -142,7 +143,7 @@ describe('planned rotation workflow', () => {
     expect(record.output).toMatchObject({ sourceRegion: SOURCE, targetRegion: TARGET, digestsEqual: true, digestBefore: 'same-content', canary: { settled: true }, reconciliation: { outcome: 'CONVERGED' } });
   });
 
-  it('puts routing back on the source and never moves the writer when the source does not drain', async () => {
+  it('puts routing back on the source, hands it what clients sent the target meanwhile, and never moves the writer when the source does not drain', async () => {
     // Prepare
     const scripted = scriptedWorld({ queuesDrainAfter: 1_000, executionRegion: TARGET });
 
@@ -153,6 +154,8 @@ describe('planned rotation workflow', () => {
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('Rotation.RolledBack');
     expect(scripted.world.calls.some((call) => call.fn === 'ops-switchover')).toBe(false);
+    const forwarding = scripted.world.calls.filter((call) => call.payload.check === 'forward-queues');
+    expect(forwarding).toEqual([{ fn: 'ops-drain-check', region: TARGET, payload: { check: 'forward-queues', app: 'trade-matching', runId: 'rotation-1', toRegion: SOURCE } }]);
     expect(scripted.world.controls).toMatchObject({ [`trade-matching-dns-${SOURCE}`]: 'On', [`trade-matching-queue-${SOURCE}`]: 'On', [`trade-matching-app-${SOURCE}`]: 'On', [`trade-matching-dns-${TARGET}`]: 'Off' });
   });
 });
