@@ -39,6 +39,17 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+const APPS = ['trade-matching', 'settlement'] as const;
+
+/** The one app a command is about (`rotor reconcile <app>`, `rotor rotate <app>`). */
+export function appArgument(positionals: readonly string[]): (typeof APPS)[number] {
+  const [app, ...extra] = positionals;
+  if (app === undefined || !APPS.includes(app as (typeof APPS)[number]) || extra.length > 0) {
+    throw new UsageError(`name one app, trade-matching or settlement${app ? ` (not ${positionals.join(' ')})` : ''}`);
+  }
+  return app as (typeof APPS)[number];
+}
+
 export function wholeNumber(name: string, text: string | undefined, fallback?: number): number {
   if (text === undefined) {
     if (fallback === undefined) throw new UsageError(`--${name} is required`);

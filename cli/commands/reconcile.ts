@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
 import type { TwinExecution } from '#local/controller/twin-workflows.ts';
-import { type CommandIO, parseCommand, wholeNumber } from '../io.ts';
+import { appArgument, type CommandIO, parseCommand, wholeNumber } from '../io.ts';
 import { followExecution, progressLine } from './execution-progress.ts';
 
 const HELP = `Usage: rotor reconcile <trade-matching|settlement> [--json] [--max-passes N] [--propagation SECONDS]
@@ -25,7 +25,6 @@ Options:
   -h, --help              show this help
 `;
 
-const APPS = ['trade-matching', 'settlement'] as const;
 
 export interface ReconciliationReport {
   readonly app: string;
@@ -54,11 +53,7 @@ export async function runReconcile(args: string[], io: CommandIO): Promise<numbe
     io.out(HELP);
     return 0;
   }
-  const [app, ...extra] = options.positionals;
-  if (app === undefined || !APPS.includes(app as (typeof APPS)[number]) || extra.length > 0) {
-    io.err(`rotor reconcile: name one app, trade-matching or settlement${app ? ` (not ${options.positionals.join(' ')})` : ''}\n\n${HELP}`);
-    return 2;
-  }
+  const app = appArgument(options.positionals);
   const maxPasses = wholeNumber('max-passes', options['max-passes'], 5);
   const propagationSeconds = wholeNumber('propagation', options.propagation, 3);
   const timeoutMs = wholeNumber('timeout', options.timeout, 600) * 1000;

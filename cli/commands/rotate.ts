@@ -1,6 +1,6 @@
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
 import type { TwinExecution } from '#local/controller/twin-workflows.ts';
-import { type CommandIO, parseCommand, UsageError, wholeNumber } from '../io.ts';
+import { appArgument, type CommandIO, parseCommand, UsageError, wholeNumber } from '../io.ts';
 import { followExecution, progressLine } from './execution-progress.ts';
 
 const HELP = `Usage: rotor rotate <trade-matching|settlement> [--unplanned] [--to REGION] [--json]
@@ -31,7 +31,6 @@ Options:
   -h, --help              show this help
 `;
 
-const APPS = ['trade-matching', 'settlement'] as const;
 const PREFIX = { 'trade-matching': 'tm', settlement: 'sm' } as const;
 
 export interface RotationResult {
@@ -67,22 +66,19 @@ export async function runRotate(args: string[], io: CommandIO): Promise<number> 
     io.out(HELP);
     return 0;
   }
-  const [app, ...extra] = options.positionals;
-  if (app === undefined || !APPS.includes(app as (typeof APPS)[number]) || extra.length > 0) {
-    throw new UsageError(`name one app, trade-matching or settlement${app ? ` (not ${options.positionals.join(' ')})` : ''}`);
-  }
+  const app = appArgument(options.positionals);
   const { TwinClient } = await import('#local/controller/twin-client.ts');
   const client = await TwinClient.connect(options['data-dir'] ?? DEFAULT_TWIN_DATA_DIR);
   const status = await client.status();
   const regions = status.regions.map((region) => region.region);
-  const sourceRegion = await client.activeRegion(app as (typeof APPS)[number]);
+  const sourceRegion = await client.activeRegion(app);
   const targetRegion = options.to ?? onlyOtherRegion(regions, sourceRegion);
   if (!regions.includes(targetRegion) || targetRegion === sourceRegion) {
     throw new UsageError(`--to must be another region of the twin (${regions.filter((region) => region !== sourceRegion).join(', ')}), not ${targetRegion}`);
   }
 
   const unplanned = options.unplanned ?? false;
-  const stateMachine = `${PREFIX[app as (typeof APPS)[number]]}-${unplanned ? 'disaster-recovery' : 'rotation'}`;
+  const stateMachine = `${PREFIX[app]}-${unplanned ? 'disaster-recovery' : 'rotation'}`;
   const input = {
     app,
     sourceRegion,

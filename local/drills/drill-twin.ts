@@ -1,7 +1,7 @@
 import { ArcRoutingControls, parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls.ts';
 import type { VerifyResult } from '#shared/verification/verify-run.ts';
 import type { AppName } from '#shared/topology/schema.ts';
-import type { RunningTwin } from '#local/controller/controller.ts';
+import { startTwin, type RunningTwin } from '#local/controller/controller.ts';
 import type { TwinExecution } from '#local/controller/twin-workflows.ts';
 import { verifyWhenArrived } from '#local/support/verify-polling.ts';
 
@@ -12,6 +12,17 @@ const PREFIX: Record<AppName, string> = { 'trade-matching': 'tm', settlement: 's
 
 export interface DrillProgress {
   (message: string): void;
+}
+
+/** A fresh twin on the drill's directory with the generator at the drill's rate; its events go to the progress. */
+export function startDrillTwin(options: { dataDir: string; rate: number; progress: DrillProgress; zeroRpo?: boolean }): Promise<RunningTwin> {
+  return startTwin({
+    dataDir: options.dataDir,
+    fresh: true,
+    generatorRate: options.rate,
+    ...(options.zeroRpo ? { zeroRpo: true } : {}),
+    onEvent: (message) => options.progress(`twin: ${message}`),
+  });
 }
 
 /** Lets the load run for a while, saying so every five seconds. */

@@ -1,5 +1,4 @@
-import { startTwin } from '#local/controller/controller.ts';
-import { APPS, runLoad, runRotation, stopLoad, verifyTwin, type DrillProgress, type WorkflowRun } from '#local/drills/drill-twin.ts';
+import { APPS, runLoad, startDrillTwin, runRotation, stopLoad, verifyTwin, type DrillProgress, type WorkflowRun } from '#local/drills/drill-twin.ts';
 import { regionRto, verdictFields, workflowSummaries, type DrillResult } from '#local/drills/drill-result.ts';
 
 /**
@@ -22,7 +21,7 @@ export interface DrillOptions {
 export async function plannedRotationDrill(options: DrillOptions): Promise<DrillResult> {
   const began = Date.now();
   const notes: string[] = [];
-  const twin = await startTwin({ dataDir: options.dataDir, fresh: true, generatorRate: options.rate, onEvent: (message) => options.progress(`twin: ${message}`) });
+  const twin = await startDrillTwin(options);
   try {
     const source = twin.activeRegion('trade-matching');
     const target = twin.regions.find((region) => region !== source)!;

@@ -1,5 +1,4 @@
-import { startTwin } from '#local/controller/controller.ts';
-import { APPS, runLoad, runRotation, sleep, stopLoad, verifyTwin, type WorkflowRun } from '#local/drills/drill-twin.ts';
+import { APPS, runLoad, startDrillTwin, runRotation, sleep, stopLoad, verifyTwin, type WorkflowRun } from '#local/drills/drill-twin.ts';
 import { regionRto, verdictFields, workflowSummaries, type DrillResult } from '#local/drills/drill-result.ts';
 import { inboundMessages, replayMissing, writeMissingTransactionReport } from '#local/drills/missing-transactions.ts';
 import type { DrillOptions } from '#local/drills/planned-rotation.ts';
@@ -23,13 +22,7 @@ export interface RegionOutageOptions extends DrillOptions {
 export async function regionOutageDrill(options: RegionOutageOptions): Promise<DrillResult> {
   const began = Date.now();
   const notes: string[] = [];
-  const twin = await startTwin({
-    dataDir: options.dataDir,
-    fresh: true,
-    generatorRate: options.rate,
-    zeroRpo: options.zeroRpo ?? false,
-    onEvent: (message) => options.progress(`twin: ${message}`),
-  });
+  const twin = await startDrillTwin(options);
   try {
     const source = twin.activeRegion('trade-matching');
     const target = twin.regions.find((region) => region !== source)!;
