@@ -7,8 +7,9 @@ import type { DrillOptions } from '#local/drills/planned-rotation.ts';
  * `rotor drill region-outage`: a fresh twin under steady load; the active region is SIGKILLed; disaster recovery
  * runs for both apps in the survivor (touching only it and the ARC cluster) while the generator moves there with
  * the edge; the load goes on, stops, and verify judges (lost before recovery). Then, unless told not to, the failback
- * path: the old region restarts, the missing-transaction report lists every message it acknowledged that the new
- * active region lacks, they are replayed, reconciliation runs for both apps, and verify judges again (lost after
+ * path: the old region restarts, what its broker still holds (sent, never acknowledged) moves to the new active
+ * region, the missing-transaction report lists every message it acknowledged that the new active region lacks, they
+ * are replayed, reconciliation runs for both apps, and verify judges again (lost after
  * recovery). RTO runs from the kill to the slower app's canary SETTLED; RPO is the age, at the kill, of the newest
  * acknowledged message the survivor did not have then.
  */
@@ -50,6 +51,15 @@ export async function regionOutageDrill(options: RegionOutageOptions): Promise<D
     if (options.failback) {
       options.progress(`failback: restarting ${source}`);
       await twin.startRegion(source);
+      // Messages clients sent to the old region that its gateways never took (so never acknowledged) are still in
+      // its broker: they go to the active region's queues first, as an operator drains an old broker.
+      let forwarded = 0;
+      for (const app of APPS) {
+        const moved = await twin.invoke<{ forwarded: Record<string, number> }>('ops-drain-check', { check: 'forward-queues', app, runId: `failback-${killedAt}`, toRegion: target }, { region: source });
+        forwarded += Object.values(moved.forwarded).reduce((sum, count) => sum + count, 0);
+      }
+      options.progress(`failback: ${forwarded} unacknowledged messages moved from ${source}'s broker to ${target}`);
+      replayed += forwarded;
       const missing = await writeMissingTransactionReport(twin, { failedRegion: source, activeRegion: target, failedAt: killedAt, atFailover, runId: `region-outage-${killedAt}` });
       report = missing.files.json;
       rpoMs = missing.rpoMs;
