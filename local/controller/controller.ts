@@ -13,7 +13,7 @@ import { FunctionInvoker, type InvokeTarget } from '#local/controller/function-i
 import { GENERATOR_CONTROL, GENERATOR_FUNCTION, GeneratorLoop, type GeneratorStatus } from '#local/controller/generator-loop.ts';
 import { GlobalLayer, startArc, type AuroraCoordinatorStarter } from '#local/controller/global-layer.ts';
 import { RegionSupervisor, type RegionExit } from '#local/controller/region-supervisor.ts';
-import { regionBrokers, regionPostgresUrls, twinBackends, type RegionBroker } from '#local/controller/twin-backends.ts';
+import { purgeExternalQueues, regionBrokers, regionPostgresUrls, twinBackends, type RegionBroker } from '#local/controller/twin-backends.ts';
 import { refuseIfRunning } from '#local/controller/twin-lock.ts';
 import { assertPortsFree, DEFAULT_TWIN_DATA_DIR, DEFAULT_TWIN_REGIONS, portOwners, TwinLayout, type TwinBackends, type TwinPorts } from '#local/controller/twin-layout.ts';
 import { countTableItems, regionEntry, replicationDirections, type TwinStatus } from '#local/controller/twin-status.ts';
@@ -127,6 +127,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
   await assertPortsFree(portOwners(ports, regions, { embeddedBrokers: options.brokerUrls === undefined }), layout.dataDir);
   const postgresUrls = await regionPostgresUrls(options.postgresUrl, { regions, topology, saved, backends, fresh: options.fresh ?? false, databasePrefix: options.postgresDatabasePrefix });
   const brokers: Record<string, RegionBroker> = regionBrokers(options.brokerUrls, regions, ports);
+  if (options.fresh) {
+    const purged = await purgeExternalQueues(brokers, topology);
+    if (purged > 0) notify(`emptied ${purged} messages an earlier twin left on the operator's broker`);
+  }
   const replicatingUrl = (region: string) => `http://127.0.0.1:${ports.regions[region]!.replicatingDynamodb}`;
 
   let globalLayer: GlobalLayer | undefined;

@@ -1,3 +1,5 @@
+import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
+import { deadLetterQueueName, type MessageBroker } from '#shared/ports/message-broker.ts';
 import type { Topology } from '#shared/topology/schema.ts';
 import { TwinConfigurationError } from '#local/controller/errors.ts';
 import { prepareRegionDatabases, redactedServer } from '#local/controller/postgres-databases.ts';
@@ -77,4 +79,40 @@ export async function regionPostgresUrls(
       ...(context.databasePrefix === undefined ? {} : { prefix: context.databasePrefix }),
     },
   );
+}
+
+/**
+ * Empties the twin's queues (and their dead-letter queues) on operators' brokers. A fresh twin starts with fresh
+ * databases; messages an earlier twin left on a shared broker would otherwise reach it, naming trades it never saw.
+ * Returns how many messages were removed.
+ */
+export async function purgeExternalQueues(brokers: Readonly<Record<string, RegionBroker>>, topology: Topology): Promise<number> {
+  const names = topology.queues.filter((queue) => queue.service === 'mq').map((queue) => queue.name);
+  let removed = 0;
+  for (const broker of Object.values(brokers).filter((candidate) => candidate.external)) {
+    const client = new StompMessageBroker({ url: broker.url });
+    try {
+      for (const queue of names.map((name) => `${broker.queuePrefix}${name}`)) {
+        removed += (await drainQueue(client, queue)) + (await drainQueue(client, deadLetterQueueName(queue)));
+      }
+    } finally {
+      await client.close();
+    }
+  }
+  return removed;
+}
+
+async function drainQueue(broker: MessageBroker, queue: string): Promise<number> {
+  const consumer = await broker.consume(queue, { prefetch: 500 });
+  let removed = 0;
+  try {
+    for (;;) {
+      const batch = await consumer.receive({ maxMessages: 500, waitMs: 250 });
+      if (batch.length === 0) return removed;
+      for (const message of batch) await consumer.ack(message);
+      removed += batch.length;
+    }
+  } finally {
+    await consumer.close();
+  }
 }
