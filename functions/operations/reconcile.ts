@@ -3,6 +3,7 @@ import { documentClient } from '#shared/adapters/dynamodb/dynamodb-safe-store.ts
 import { openDatabaseFromConnectionString } from '#shared/adapters/postgres/database-registry.ts';
 import type { SettlementDatabase } from '#shared/adapters/postgres/migrations/settlement.ts';
 import type { TradeMatchingDatabase } from '#shared/adapters/postgres/migrations/trade-matching.ts';
+import { PostgresSettlementRecords, PostgresTradeRecords } from '#shared/adapters/postgres/matching-records.ts';
 import { PostgresOutbox } from '#shared/adapters/postgres/outbox.ts';
 import { stageTelemetry } from '#shared/pipeline/telemetry.ts';
 import { reconcile } from '#shared/reconciliation/compare.ts';
@@ -22,7 +23,11 @@ const [tradeMatching, settlement] = await Promise.all([
   openDatabaseFromConnectionString<SettlementDatabase>(databases.settlement),
 ]);
 const names = { stores: storesFromEnv() };
-const reads = new StoreReads({ documents, outboxes: { 'trade-matching': new PostgresOutbox(tradeMatching.db), settlement: new PostgresOutbox(settlement.db) } });
+const reads = new StoreReads({
+  documents,
+  outboxes: { 'trade-matching': new PostgresOutbox(tradeMatching.db), settlement: new PostgresOutbox(settlement.db) },
+  records: { 'trade-matching': new PostgresTradeRecords(tradeMatching.db), settlement: new PostgresSettlementRecords(settlement.db) },
+});
 const audit = new DynamoDbAuditTrail(documents, auditTablesFromEnv());
 
 export const handler = async (event: unknown): Promise<ReconcileOutput> => {

@@ -29,6 +29,13 @@ export interface MqMappingDependencies {
   /** Backoff before retrying after a failed batch or a broker failure (doubling up to the maximum). */
   retryBackoff?: { initialMs: number; maxMs: number };
   log?: MappingLogger;
+  /**
+   * Whether the mapping should take messages now (the trigger's `enabledBy` routing control, On in this region).
+   * While it says no, the mapping holds no consumer, so what waits stays on the queue for whoever moves it.
+   */
+  enabled?: () => Promise<boolean>;
+  /** How often a paused mapping asks `enabled` again. Default 1 s. */
+  enabledPollMs?: number;
 }
 
 export interface MqMappingCounters {
@@ -154,6 +161,7 @@ export class MqEventSourceMapping {
   private async pollLoop(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      if (!(await this.mayConsume(signal))) continue;
       let batch: BrokerMessage[];
       try {
         batch = await this.collectBatch(signal);
@@ -169,6 +177,34 @@ export class MqEventSourceMapping {
       }
       await this.deliver(batch, signal);
     }
+  }
+
+  /**
+   * Whether to take a batch now. While `enabled` says no the consumer is closed (what it held goes back to the
+   * queue) and the mapping waits; once it says yes again, a consumer is opened. Unanswerable counts as yes: the
+   * function's own gate still stands behind the mapping.
+   */
+  private async mayConsume(signal: AbortSignal): Promise<boolean> {
+    if (!this.dependencies.enabled) return true;
+    const enabled = await this.dependencies.enabled().catch(() => true);
+    if (!enabled) {
+      if (this.consumer) {
+        await this.closeConsumer();
+        this.log.info?.('paused: the routing control that enables the mapping is Off here', { queue: this.config.queue });
+      }
+      await abortableDelay(this.dependencies.enabledPollMs ?? 1_000, signal);
+      return false;
+    }
+    if (!this.consumer) {
+      try {
+        await this.openConsumer();
+        this.log.info?.('resumed: the routing control that enables the mapping is On here', { queue: this.config.queue });
+      } catch (error) {
+        await this.recoverFromBrokerFailure(error, signal);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Waits for a first message, then keeps gathering until the batch is full or the batching window closes. */

@@ -78,6 +78,8 @@ export interface RegionMappingsOptions {
   readonly streamActivity?: StreamActivity | undefined;
   readonly idlePollIntervalMs?: number | undefined;
   readonly retryBackoff?: { initialMs: number; maxMs: number } | undefined;
+  /** Whether a routing control (manifest name) is On in this region: MQ triggers with `enabledBy` follow it. */
+  readonly routing?: ((control: string) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -109,6 +111,7 @@ export function createEventSourceMappings(options: RegionMappingsOptions): { kin
             fn,
             mappingId,
             ...(options.retryBackoff === undefined ? {} : { retryBackoff: options.retryBackoff }),
+            ...(trigger.enabledBy && options.routing ? { enabled: () => options.routing!(trigger.enabledBy!) } : {}),
             log: jsonLinesLogger(`esm:${mappingId}`),
           },
         ));

@@ -13,7 +13,10 @@ import { closeSharedDatabases, openDatabaseFromConnectionString, pgliteConnectio
 import { startDynamoDbEmulator, startKinesisEmulator } from '#local/region/emulators.ts';
 import { RegionConfigurationError, RegionStartError } from '#local/region/errors.ts';
 import { ensureStream, ensureTable } from '#local/region/provisioning.ts';
-import { createEventSourceMappings, createRegionFunctions, type SkippedFunction } from '#local/region/region-functions.ts';
+import { createEventSourceMappings, createRegionFunctions, type RegionMappingsOptions, type SkippedFunction } from '#local/region/region-functions.ts';
+import { ROUTING_CONTROL_ENDPOINTS_VARIABLE } from '#local/region/function-environment.ts';
+import { RoutingGate } from '#shared/adapters/arc/routing-gate.ts';
+import { regionalRoutingControlName } from '#shared/ports/routing-controls.ts';
 import { regionLogger } from '#local/region/region-log.ts';
 import type { AuroraAgent } from '#local/region/aurora-agent.ts';
 import { invokeRoute } from '#local/region/invoke-endpoint.ts';
@@ -247,7 +250,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     cleanups.push(() => brokerClient.close());
     const { kinesis: mappings, mq: mqMappings } = createEventSourceMappings({
       topology, functions, kinesis, dataDir, broker: brokerClient, queuePrefix, pollIntervalMs: options.pollIntervalMs, retryBackoff: options.retryBackoff,
-      streamActivity, idlePollIntervalMs: options.idlePollIntervalMs,
+      streamActivity, idlePollIntervalMs: options.idlePollIntervalMs, routing: routingOf(options.region, options.arcEndpoints),
     });
     const allMappings = [...mappings, ...mqMappings];
     cleanups.push(() => Promise.all(allMappings.map((mapping) => mapping.stop())));
@@ -316,6 +319,12 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     await cleanUp();
     throw error;
   }
+}
+
+/** Whether a routing control is On in this region, as the functions' gates read it; undefined without a cluster. */
+function routingOf(region: string, arcEndpoints: string | undefined): RegionMappingsOptions['routing'] {
+  const gate = arcEndpoints ? RoutingGate.fromEnvironment({ [ROUTING_CONTROL_ENDPOINTS_VARIABLE]: arcEndpoints }) : undefined;
+  return gate && ((control) => gate.isOn(regionalRoutingControlName(control, region)));
 }
 
 function connectionStringsOf(topology: Topology, dataDir: string, postgresUrls: RegionOptions['postgresUrls']): Map<string, string> {

@@ -36,13 +36,16 @@ export interface ForwardQueuesDependencies {
   readonly topology: Pick<Topology, 'functions' | 'tables' | 'databases' | 'queues'>;
   readonly names: ResourceNames;
   readonly region: string;
-  readonly broker: Pick<MessageBroker, 'consume'>;
+  readonly broker: Pick<MessageBroker, 'consume' | 'queueDepth'>;
+  /** How long to keep trying while the queue still counts messages another consumer holds (30 s by default). */
+  readonly settleMs?: number;
   /** The broker of another region and the prefix its queue names carry; undefined for a region it does not know. */
   readonly brokerOf: (region: string) => { broker: Pick<MessageBroker, 'send'>; queuePrefix: string } | undefined;
 }
 
 const BATCH = 100;
 const QUIET_MS = 300;
+const SETTLE_MS = 30_000;
 
 export async function forwardQueuedMessages(request: ForwardQueuesRequest, deps: ForwardQueuesDependencies): Promise<QueuesForwarded> {
   const target = deps.brokerOf(request.toRegion);
@@ -52,10 +55,12 @@ export async function forwardQueuedMessages(request: ForwardQueuesRequest, deps:
   for (const queue of inboundQueues) {
     const consumer = await deps.broker.consume(deps.names('queue', queue), { prefetch: BATCH });
     let moved = 0;
+    const giveUpAt = Date.now() + (deps.settleMs ?? SETTLE_MS);
     try {
       for (;;) {
         const messages = await consumer.receive({ maxMessages: BATCH, waitMs: QUIET_MS });
-        if (messages.length === 0) break;
+        // Quiet is not empty: a consumer that held messages (a gateway before it saw its control Off) gives them back.
+        if (messages.length === 0 && ((await deps.broker.queueDepth(deps.names('queue', queue))) === 0 || Date.now() >= giveUpAt)) break;
         for (const message of messages) {
           await target.broker.send(`${target.queuePrefix}${queue}`, message.body, message.headers);
           await consumer.ack(message);

@@ -32,3 +32,12 @@ export class OutboxUnavailableError extends Error {
     super(`no matching database is configured for ${app}: its outbox cannot be read`);
   }
 }
+
+/** The run's matching database is not configured for this function: its trades or settlements cannot be read. */
+export class DatabaseRecordsUnavailableError extends Error {
+  override readonly name = 'DatabaseRecordsUnavailableError';
+  readonly transient = false;
+  constructor(readonly app: string) {
+    super(`no matching database is configured for ${app}: its records cannot be compared`);
+  }
+}

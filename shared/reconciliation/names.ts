@@ -23,6 +23,15 @@ export interface AppStores {
   readonly outboundGateway: string;
 }
 
+/**
+ * What reconciliation calls each app's matching database records (trades, settlements) among the tables it reads:
+ * not DynamoDB names (those cannot hold a '/'), so a read port tells them apart.
+ */
+export const DATABASE_RECORDS: Record<AppName, string> = { 'trade-matching': 'tm-db/trades', settlement: 'sm-db/settlements' };
+
+/** The app whose database records `table` names, if it names any. */
+export const appOfDatabaseRecords = (table: string): AppName | undefined => APPS.find((app) => DATABASE_RECORDS[app] === table);
+
 /** The streams a replay puts records on. */
 export interface AppStreams {
   readonly ingestion: string;

@@ -33,7 +33,14 @@ export interface Expectation {
 
 /** How a source item is sent downstream again: onto the consuming stage's stream, or onto the receiving queue. */
 export type ReplayAction =
-  | { readonly kind: 'stream'; readonly stream: string; readonly partitionKey: string; readonly record: StreamRecord }
+  | {
+      readonly kind: 'stream';
+      readonly stream: string;
+      readonly partitionKey: string;
+      readonly record: StreamRecord;
+      /** Sent after the pair's other records: a settlement result after the trade legs it reports on. */
+      readonly last?: boolean;
+    }
   | { readonly kind: 'queue'; readonly queue: string; readonly body: string };
 
 export interface PairSpec {

@@ -16,7 +16,7 @@ import { MessageId, partitionKeyOfBody } from '#shared/pipeline/message-id.ts';
 import type { AppName } from '#shared/topology/schema.ts';
 import { memberAt, recordOf, sameBody } from './content.ts';
 import { ReplayTargetsMissingError } from './errors.ts';
-import { APP_PREFIX, INTER_APP_QUEUE, otherApp, type ReconciliationNames, type ReplayTargets } from './names.ts';
+import { APP_PREFIX, DATABASE_RECORDS, INTER_APP_QUEUE, otherApp, type ReconciliationNames, type ReplayTargets } from './names.ts';
 import type { Expectation, Item, PairSpec, Probe, ReplayAction } from './pair-graph.ts';
 
 /**
@@ -67,48 +67,49 @@ const rejectionProbe = (table: string, eventType: string, aggregateId: string, m
   matches: exists,
 });
 
-/** What matching (or, for a NACK, egress) must hold for one accepted or rejected message. */
+/**
+ * What matching (or, for a NACK, egress) must hold for one accepted or rejected message: the record in the app's
+ * matching database, which decides, and the same in its safe-store mirror, which the rest of Rotor reads. Both are
+ * asked for: after an Aurora failover the mirror (a global table) can show a match the promoted database never
+ * received, and a crash between the commit and the mirror write leaves the opposite. Replaying the message mends
+ * either: matching redoes what the database lacks and re-mirrors what it holds.
+ */
 function matchingExpectations(app: AppName, names: ReconciliationNames, inbound: InboundRecord, decision: Decision): Expectation[] {
   const stores = names.stores[app];
   if (decision.status === 'NACKED') {
     const nack: NackRecord = { kind: 'nack', id: `nack:${inbound.id}`, messageId: inbound.id, queue: inbound.queue, nack: decision.nack };
     return messagesIn(stores.egress, egressOf[app](nack));
   }
+  const inBoth = (probe: Omit<Probe, 'table'>, rejection?: Probe): Expectation[] =>
+    [DATABASE_RECORDS[app], stores.matching].map((table) => ({ anyOf: [{ ...probe, table }, ...(rejection ? [rejection] : [])] }));
   const { record } = decision;
   switch (record.kind) {
     case 'trade-leg': {
       const tradeId = TradeLeg.id(record.leg);
-      const stored: Probe = {
-        table: stores.matching,
+      const stored = {
         id: tradeId,
-        matches: (found) => {
+        matches: (found: Item) => {
           const leg = TradeLeg.schema.safeParse(memberAt(found, 'record', 'leg'));
           return leg.success && TradeLeg.sameContent(leg.data, record.leg);
         },
       };
-      return [{ anyOf: [stored, rejectionProbe(stores.matching, OutboxEventType.tradeRejected, tradeId, inbound.id)] }];
+      return inBoth(stored, rejectionProbe(stores.matching, OutboxEventType.tradeRejected, tradeId, inbound.id));
     }
     case 'settlement-result': {
       const { result } = record;
-      // The status digest: the trade's mirror shows the allocation in the status the settlement app reported.
-      const rolledUp: Probe = {
-        table: stores.matching,
-        id: TradeLeg.id(result),
-        matches: (found) => memberAt(found, 'record', 'allocations', String(result.allocationID)) === result.status,
-      };
-      return [{ anyOf: [rolledUp] }];
+      // The status digest: the trade shows the allocation in the status the settlement app reported.
+      return inBoth({ id: TradeLeg.id(result), matches: (found) => memberAt(found, 'record', 'allocations', String(result.allocationID)) === result.status });
     }
     case 'settlement': {
       const settlementId = Settlement.id(record.settlement);
-      const stored: Probe = {
-        table: stores.matching,
+      const stored = {
         id: settlementId,
-        matches: (found) => {
+        matches: (found: Item) => {
           const settlement = Settlement.schema.safeParse(memberAt(found, 'record', 'settlement'));
           return settlement.success && Settlement.sameContent(settlement.data, record.settlement);
         },
       };
-      return [{ anyOf: [stored, rejectionProbe(stores.matching, OutboxEventType.settlementRejected, settlementId, inbound.id)] }];
+      return inBoth(stored, rejectionProbe(stores.matching, OutboxEventType.settlementRejected, settlementId, inbound.id));
     }
   }
 }
@@ -118,7 +119,9 @@ function replayInbound(app: AppName, names: ReconciliationNames, pair: string, i
   const targets = targetsOf(names, pair);
   const inbound = recordOf(InboundRecord, item);
   if (!inbound) return undefined;
-  return { kind: 'stream', stream: targets.streams[app].ingestion, partitionKey: partitionKeyOfBody(app, inbound.body, inbound.id), record: inbound };
+  const taken = ingested(app, item);
+  const result = taken?.decision.status === 'ACCEPTED' && taken.decision.record.kind === 'settlement-result';
+  return { kind: 'stream', stream: targets.streams[app].ingestion, partitionKey: partitionKeyOfBody(app, inbound.body, inbound.id), record: inbound, ...(result ? { last: true } : {}) };
 }
 
 export function pipelinePairs(app: AppName, names: ReconciliationNames): PairSpec[] {
@@ -149,7 +152,7 @@ export function pipelinePairs(app: AppName, names: ReconciliationNames): PairSpe
       app,
       source: { kind: 'table', table: stores.inboundGateway },
       sourceName: stores.ingestion,
-      destinationName: `${stores.matching} (NACKs: ${stores.egress})`,
+      destinationName: `${DATABASE_RECORDS[app]} and ${stores.matching} (NACKs: ${stores.egress})`,
       expected(item) {
         const taken = ingested(app, item);
         return taken ? matchingExpectations(app, names, taken.inbound, taken.decision) : UNREADABLE;

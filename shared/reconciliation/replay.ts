@@ -44,7 +44,7 @@ export async function replay(input: ReplayInput, deps: ReplayDependencies): Prom
     const ids = [...new Set(requested.get(pair.name) ?? [])];
     const items = ids.length > 0 ? await deps.reads.read(pair.source, ids) : new Map();
     const replayedIds: string[] = [];
-    const forwards: Forward[] = [];
+    const forwards: Array<Forward & { last: boolean }> = [];
     const messages: Array<{ queue: string; body: string; id: string }> = [];
     for (const id of ids) {
       const item = items.get(id);
@@ -54,10 +54,12 @@ export async function replay(input: ReplayInput, deps: ReplayDependencies): Prom
       const key = actionKey(action);
       if (sent.has(key)) continue;
       sent.add(key);
-      if (action.kind === 'stream') forwards.push({ stream: action.stream, partitionKey: action.partitionKey, record: action.record });
+      if (action.kind === 'stream') forwards.push({ stream: action.stream, partitionKey: action.partitionKey, record: action.record, last: action.last ?? false });
       else messages.push({ queue: action.queue, body: action.body, id });
     }
-    await publishForwards(deps.publisher, forwards);
+    // A result put before its trade's legs would fail in matching and hold the trade's lane until they arrive.
+    await publishForwards(deps.publisher, forwards.filter((forward) => !forward.last));
+    await publishForwards(deps.publisher, forwards.filter((forward) => forward.last));
     for (const message of messages) {
       await deps.broker.send(message.queue, message.body, { 'rotor-message-id': message.id, [REPLAY_HEADER]: input.runId });
     }

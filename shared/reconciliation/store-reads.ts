@@ -1,9 +1,11 @@
 import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { batchGetById } from '#shared/adapters/dynamodb/batch-get.ts';
+import type { MatchingRecordReader } from '#shared/adapters/postgres/matching-records.ts';
 import type { PostgresOutbox, StoredOutboxEvent } from '#shared/adapters/postgres/outbox.ts';
 import { outboxRecordId, toRecord } from '#shared/pipeline/matching-stage.ts';
 import type { AppName } from '#shared/topology/schema.ts';
-import { OutboxUnavailableError } from './errors.ts';
+import { DatabaseRecordsUnavailableError, OutboxUnavailableError } from './errors.ts';
+import { appOfDatabaseRecords } from './names.ts';
 import type { Item, SourceRef } from './pair-graph.ts';
 import type { ReconciliationReads } from './reads.ts';
 import { isWatermarkId } from '#shared/operations/drain-check.ts';
@@ -11,12 +13,15 @@ import { isWatermarkId } from '#shared/operations/drain-check.ts';
 /**
  * The read port over the region's DynamoDB safe stores and the apps' matching databases. Outbox rows are handed
  * out as the stream record egress receives for them, under its record id (`<event type>:<aggregate id>[:…]`, the
- * same in every region), stamped with the row's creation time as `recordedAt`.
+ * same in every region), stamped with the row's creation time as `recordedAt`. The matching databases' trades and
+ * settlements are looked up under the names `DATABASE_RECORDS` gives them, as their safe store mirrors them.
  */
 
 export interface StoreReadsOptions {
   readonly documents: DynamoDBDocumentClient;
   readonly outboxes: Partial<Readonly<Record<AppName, PostgresOutbox>>>;
+  /** Each app's matching records (trades, settlements) in its database. */
+  readonly records?: Partial<Readonly<Record<AppName, MatchingRecordReader>>>;
   /** Items per page: outbox rows (1,000 by default), or a cap on a DynamoDB page (its own 1 MB by default). */
   readonly pageSize?: number;
 }
@@ -44,6 +49,12 @@ export class StoreReads implements ReconciliationReads {
   }
 
   async lookup(table: string, ids: readonly string[]): Promise<ReadonlyMap<string, Item>> {
+    const app = appOfDatabaseRecords(table);
+    if (app) {
+      const records = this.options.records?.[app];
+      if (!records) throw new DatabaseRecordsUnavailableError(app);
+      return (await records.byIds(ids)) as unknown as ReadonlyMap<string, Item>;
+    }
     return (await batchGetById(this.options.documents, table, ids)) as Map<string, Item>;
   }
 

@@ -55,7 +55,7 @@ function pipeline({ app, inboundQueues, partitionKey, outboundQueues }: AppPipel
   });
   const inboundGateway: FunctionSpec = {
     ...common('inbound-gateway'),
-    triggers: inboundQueues.map((queue) => ({ kind: 'mq', queue, batchSize: 100, maximumBatchingWindowInSeconds: 0 })),
+    triggers: inboundQueues.map((queue) => ({ kind: 'mq', queue, batchSize: 100, maximumBatchingWindowInSeconds: 0, enabledBy: `${app}-queue` })),
     env: { SAFE_STORE_TABLE: { table: storeOf('inbound-gateway') }, OUT_STREAM: { stream: streamOf('ingestion') } },
   };
   const kinesisStages: FunctionSpec[] = stages.map((stage, index) => {

@@ -76,6 +76,12 @@ export const MqTrigger = z.strictObject({
   queue: resourceName,
   batchSize: z.int().min(1).max(10_000),
   maximumBatchingWindowInSeconds: z.number().min(0).max(300),
+  /**
+   * The routing control (`<app>-queue`, the region appended) the mapping follows: it takes messages only while
+   * the control is On in its region. A passive region's gateway must not hold them (and, failing, wear out their
+   * deliveries into the dead-letter queue) while they wait there to be forwarded to the active region.
+   */
+  enabledBy: resourceName.optional(),
 });
 export type MqTrigger = z.infer<typeof MqTrigger>;
 

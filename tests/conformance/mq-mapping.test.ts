@@ -255,6 +255,29 @@ function mqMappingConformance(brokerUrl: () => string): void {
     expect(second.processedBodies()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     expect(second.invocations[0]!.event.messages.slice(0, 3).every((message) => message.redelivered)).toBe(true);
   });
+
+  test('while the routing control that enables it is Off the mapping takes nothing, so another consumer can move the messages; On again, it resumes', async () => {
+    // Prepare
+    const broker = fixture.connect();
+    const queue = fixture.freshQueue('enabled');
+    const { fn, invocations, processedBodies } = recordingMqFunction('mq-enabled');
+    let on = false;
+    await fixture.sendAll(broker, queue, ['a', 'b']);
+    await fixture.startMapping({ queue, batchSize: 10, maximumBatchingWindowInSeconds: 0 }, fn, broker, async () => on);
+
+    // Act
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const invokedWhileOff = invocations.length;
+    const moved = await fixture.drain(queue);
+    await fixture.sendAll(broker, queue, ['c']);
+    on = true;
+    await waitFor(() => processedBodies().length === 1, { what: 'the mapping to take c once enabled' });
+
+    // Assess
+    expect(invokedWhileOff).toBe(0);
+    expect(moved.map((message) => message.body)).toEqual(['a', 'b']);
+    expect(processedBodies()).toEqual(['c']);
+  });
 }
 
 describe('Amazon MQ event-source mapping on the embedded STOMP broker', () => {

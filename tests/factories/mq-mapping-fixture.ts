@@ -86,9 +86,16 @@ export class MqMappingFixture {
     for (const body of bodies) await broker.send(queue, body);
   }
 
-  async startMapping(config: MqEventSourceMappingConfig, fn: LocalLambdaFunction<ActiveMqEvent>, broker = this.connect()): Promise<{ mapping: MqEventSourceMapping; log: CapturedMappingLog }> {
+  async startMapping(
+    config: MqEventSourceMappingConfig,
+    fn: LocalLambdaFunction<ActiveMqEvent>,
+    broker = this.connect(),
+    enabled?: () => Promise<boolean>,
+  ): Promise<{ mapping: MqEventSourceMapping; log: CapturedMappingLog }> {
     const log = new CapturedMappingLog();
-    const mapping = new MqEventSourceMapping(config, { broker, fn, idlePollMs: 50, retryBackoff: { initialMs: 10, maxMs: 40 }, log });
+    const mapping = new MqEventSourceMapping(config, {
+      broker, fn, idlePollMs: 50, retryBackoff: { initialMs: 10, maxMs: 40 }, log, ...(enabled ? { enabled, enabledPollMs: 50 } : {}),
+    });
     this.mappings.push(mapping);
     await mapping.start();
     return { mapping, log };

@@ -22,6 +22,7 @@ import {
   TRADE_MATCHING_TABLES,
 } from '#shared/adapters/postgres/migrations/trade-matching.ts';
 import { describeTable } from '#local/global/aurora/change-capture.ts';
+import { OUTBOX_ID_GAP_AFTER_PROMOTION } from '#shared/adapters/postgres/migrations/outbox-table.ts';
 import { withSettlementTransaction, withTradeMatchingTransaction } from '#shared/adapters/postgres/unit-of-work.ts';
 import { anImLeg } from '#tests/factories/trade-legs.ts';
 import { POSTGRES_TEST_BACKENDS, type AppDatabases } from '#tests/support/postgres-app-databases.ts';
@@ -339,7 +340,7 @@ function postgresOnly(databases: () => AppDatabases): void {
       expect(remaining.map((event) => event.id)).toEqual([ids[2]]);
     });
 
-    it('gives new outbox ids past rows that arrived by replication, as after a promotion to writer', async () => {
+    it('gives new outbox ids a gap past rows that arrived by replication, as after a promotion to writer: a lost tail\'s ids are never reused', async () => {
       // Prepare: replication writes rows with their ids and never advances this database's sequence.
       const { settlement } = databases();
       await sql`insert into outbox (id, aggregate_id, event_type, payload) values
@@ -354,7 +355,7 @@ function postgresOnly(databases: () => AppDatabases): void {
       );
 
       // Assess
-      expect(ids).toEqual(['43', '44']);
+      expect(ids).toEqual([String(42 + OUTBOX_ID_GAP_AFTER_PROMOTION + 1), String(42 + OUTBOX_ID_GAP_AFTER_PROMOTION + 2)]);
     });
   });
 }

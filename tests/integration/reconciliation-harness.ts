@@ -13,6 +13,7 @@ import { openDatabase } from '#shared/adapters/postgres/database.ts';
 import { closeSharedDatabases, openDatabaseFromConnectionString, pgliteConnectionString } from '#shared/adapters/postgres/database-registry.ts';
 import { migrateSettlementDatabase, type SettlementDatabase } from '#shared/adapters/postgres/migrations/settlement.ts';
 import { migrateTradeMatchingDatabase, type TradeMatchingDatabase } from '#shared/adapters/postgres/migrations/trade-matching.ts';
+import { PostgresSettlementRecords, PostgresTradeRecords } from '#shared/adapters/postgres/matching-records.ts';
 import { PostgresOutbox } from '#shared/adapters/postgres/outbox.ts';
 import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
 import { egressStep } from '#shared/pipeline/egress-stage.ts';
@@ -205,7 +206,7 @@ export async function startReconciliationHarness(options: HarnessOptions = {}): 
     databaseUrls,
     tradeMatching: tm.db,
     settlement: sm.db,
-    reads: new StoreReads({ documents, outboxes }),
+    reads: new StoreReads({ documents, outboxes, records: { 'trade-matching': new PostgresTradeRecords(tm.db), settlement: new PostgresSettlementRecords(sm.db) } }),
     audit: new DynamoDbAuditTrail(documents, { 'trade-matching': 'tm-reconciliation-audit', settlement: 'sm-reconciliation-audit' }),
     publisher,
     broker,

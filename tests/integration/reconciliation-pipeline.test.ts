@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Settlement } from '#domain/settlement.ts';
 import { TradeLeg } from '#domain/trade-leg.ts';
 import type { TradeLeg as Leg } from '#domain/trade-leg.ts';
+import { sql } from 'kysely';
+import { PostgresSettlementRecords, PostgresTradeRecords } from '#shared/adapters/postgres/matching-records.ts';
 import { PostgresOutbox } from '#shared/adapters/postgres/outbox.ts';
 import { MessageId } from '#shared/pipeline/message-id.ts';
 import { reconcile } from '#shared/reconciliation/compare.ts';
@@ -76,7 +78,12 @@ describe('a load the stages took whole', () => {
 
   it.each<AppName>(['trade-matching', 'settlement'])('pages through %s\'s stores and outbox a few items at a time to the same result', async (app) => {
     // Prepare
-    const smallPages = new StoreReads({ documents: h.documents, outboxes: { 'trade-matching': new PostgresOutbox(h.tradeMatching), settlement: new PostgresOutbox(h.settlement) }, pageSize: 3 });
+    const smallPages = new StoreReads({
+      documents: h.documents,
+      outboxes: { 'trade-matching': new PostgresOutbox(h.tradeMatching), settlement: new PostgresOutbox(h.settlement) },
+      records: { 'trade-matching': new PostgresTradeRecords(h.tradeMatching), settlement: new PostgresSettlementRecords(h.settlement) },
+      pageSize: 3,
+    });
     const until = new Date().toISOString();
 
     // Act
@@ -132,6 +139,18 @@ const cases: Array<[string, BrokenStore]> = [
     },
     verdict: 'absent',
     arrives: { stream: 'tm-ingestion', count: 1, shape: ({ record }) => expect(record).toMatchObject({ kind: 'inbound', id: legMessage(legs.cIm) }) },
+  }],
+  ['a mismatched trade the promoted database never received (the old writer\'s tail was lost; the mirror had replicated)', {
+    app: 'trade-matching',
+    pair: 'tm:ingestion→matching',
+    breakIt: async () => {
+      const tradeIds = [TradeLeg.id(legs.bIm), TradeLeg.id(legs.bBroker)];
+      await sql`delete from outbox where aggregate_id in (${sql.join(tradeIds)})`.execute(h.tradeMatching);
+      await sql`delete from trades where id in (${sql.join(tradeIds)})`.execute(h.tradeMatching);
+      return [legMessage(legs.bIm), legMessage(legs.bBroker)];
+    },
+    verdict: 'absent',
+    arrives: { stream: 'tm-ingestion', count: 2, shape: ({ record }) => expect(record).toMatchObject({ kind: 'inbound', queue: 'tm.trades' }) },
   }],
   ['the settled allocations of a trade (its mirror rolled back to MATCHED)', {
     app: 'trade-matching',
@@ -208,6 +227,18 @@ const cases: Array<[string, BrokenStore]> = [
       expect(partitionKey).toBe(Settlement.partitionKey({ ...legs.dBroker, allocationID: 1 }));
       expect(record).toMatchObject({ kind: 'inbound', queue: 'sm.settlements' });
     } },
+  }],
+  ['a mismatched settlement pair the promoted database never received', {
+    app: 'settlement',
+    pair: 'sm:ingestion→matching',
+    breakIt: async () => {
+      const settlementIds = [`${TradeLeg.id(legs.dIm)}-1`, `${TradeLeg.id(legs.dBroker)}-1`];
+      await sql`delete from outbox where aggregate_id in (${sql.join(settlementIds)})`.execute(h.settlement);
+      await sql`delete from settlements where id in (${sql.join(settlementIds)})`.execute(h.settlement);
+      return Promise.all(settlementIds.map(async (id) => (await sent('trade-matching', `settlement:${id}`, 'sm.settlements')).messageId));
+    },
+    verdict: 'absent',
+    arrives: { stream: 'sm-ingestion', count: 2, shape: ({ record }) => expect(record).toMatchObject({ kind: 'inbound', queue: 'sm.settlements' }) },
   }],
   ['a settlement result egress made of a settled pair', {
     app: 'settlement',

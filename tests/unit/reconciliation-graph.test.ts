@@ -88,38 +88,61 @@ describe('inbound-gateway→ingestion', () => {
     expect(action).toEqual({ kind: 'stream', stream: 'tm-ingestion', partitionKey: 'QAINS012|QABRO010|4821937', record: inboundRecordOf({ queue: 'us-east-1.tm.trades', body: bodyOf(aBrokerLeg()) }, RECEIVED) });
     expect(InboundRecord.safeParse(action?.kind === 'stream' && action.record).success).toBe(true);
   });
+
+  it('replays a settlement result last, after the trade legs it reports on', () => {
+    // Prepare
+    const result = gatewayItem('tm.settlements', JSON.stringify(resultBody('SETTLED', 2)));
+    const leg = gatewayItem('tm.trades', bodyOf(anImLeg()));
+
+    // Act
+    const [resultAction, legAction] = [gatewayToIngestion.replay(result), gatewayToIngestion.replay(leg)];
+
+    // Assess
+    expect(resultAction).toMatchObject({ kind: 'stream', stream: 'tm-ingestion', last: true });
+    expect(legAction).toMatchObject({ kind: 'stream', stream: 'tm-ingestion' });
+    expect(legAction).not.toHaveProperty('last');
+  });
 });
 
 describe('ingestion→matching', () => {
   const tmToMatching = pair(tm, 'tm:ingestion→matching');
   const smToMatching = pair(sm, 'sm:ingestion→matching');
 
-  it('expects a leg stored with its content, or rejected as a conflicting duplicate', () => {
+  it('expects a leg stored with its content in the matching database and in its mirror, or rejected as a conflicting duplicate', () => {
     // Prepare
     const item = gatewayItem('tm.trades', bodyOf(anImLeg({ price: '12.5' })));
 
     // Act
-    const [{ anyOf: [stored, rejected] }] = tmToMatching.expected(item) as [{ anyOf: [Probe, Probe] }];
+    const expectations = tmToMatching.expected(item) as Array<{ anyOf: [Probe, Probe] }>;
 
     // Assess
-    expect(stored).toMatchObject({ table: 'tm-matching-store', id: TradeLeg.id(anImLeg()) });
-    expect(stored.matches(tradeMirror(matched(anImLeg({ price: '12.50' }))))).toBe(true);
-    expect(stored.matches(tradeMirror(matched(anImLeg({ quantity: 1001, allocations: [{ allocationID: 1, quantity: 1001, account: 'A1' }] }))))).toBe(false);
-    expect(rejected).toMatchObject({ table: 'tm-matching-store', id: `trade.rejected:${TradeLeg.id(anImLeg())}:${item.id}` });
+    expect(expectations.map(({ anyOf }) => anyOf.map((probe) => probe.table))).toEqual([
+      ['tm-db/trades', 'tm-matching-store'],
+      ['tm-matching-store', 'tm-matching-store'],
+    ]);
+    for (const { anyOf: [stored, rejected] } of expectations) {
+      expect(stored.id).toBe(TradeLeg.id(anImLeg()));
+      expect(stored.matches(tradeMirror(matched(anImLeg({ price: '12.50' }))))).toBe(true);
+      expect(stored.matches(tradeMirror(matched(anImLeg({ quantity: 1001, allocations: [{ allocationID: 1, quantity: 1001, account: 'A1' }] }))))).toBe(false);
+      expect(rejected).toMatchObject({ table: 'tm-matching-store', id: `trade.rejected:${TradeLeg.id(anImLeg())}:${item.id}` });
+    }
   });
 
-  it('expects a settlement result rolled up: the trade\'s allocation in the reported status', () => {
+  it('expects a settlement result rolled up in the database and the mirror: the trade\'s allocation in the reported status', () => {
     // Prepare
     const item = gatewayItem('tm.settlements', JSON.stringify(resultBody('SETTLED', 2)));
     const settledTwo = { ...matched(), allocations: { '1': 'UNSETTLED' as const, '2': 'SETTLED' as const } };
 
     // Act
-    const [{ anyOf: [rolledUp] }] = tmToMatching.expected(item) as [{ anyOf: [Probe] }];
+    const expectations = tmToMatching.expected(item) as Array<{ anyOf: [Probe] }>;
 
     // Assess
-    expect(rolledUp.id).toBe(TradeLeg.id(anImLeg()));
-    expect(rolledUp.matches(tradeMirror(settledTwo))).toBe(true);
-    expect(rolledUp.matches(tradeMirror(matched()))).toBe(false);
+    expect(expectations.map(({ anyOf }) => anyOf.map((probe) => probe.table))).toEqual([['tm-db/trades'], ['tm-matching-store']]);
+    for (const { anyOf: [rolledUp] } of expectations) {
+      expect(rolledUp.id).toBe(TradeLeg.id(anImLeg()));
+      expect(rolledUp.matches(tradeMirror(settledTwo))).toBe(true);
+      expect(rolledUp.matches(tradeMirror(matched()))).toBe(false);
+    }
   });
 
   it('expects a NACKed message\'s answer in the egress store, whatever the key order of its body there', () => {
@@ -140,20 +163,23 @@ describe('ingestion→matching', () => {
     expect(probe.matches({ id: probe.id, body: answer!.body.replace(decision.nack.code, 'MISSING_FIELD') })).toBe(false);
   });
 
-  it('expects a settlement stored with its content, or rejected', () => {
+  it('expects a settlement stored with its content in the database and the mirror, or rejected', () => {
     // Prepare
     const settlement = settlementOf(2);
     const item = gatewayItem('sm.settlements', JSON.stringify(settlement));
     const mirror: Item = { id: Settlement.id(settlement), version: 3, status: 'UNMATCHED', record: { id: Settlement.id(settlement), settlement, status: 'UNMATCHED' } };
 
     // Act
-    const [{ anyOf: [stored, rejected] }] = smToMatching.expected(item) as [{ anyOf: [Probe, Probe] }];
+    const expectations = smToMatching.expected(item) as Array<{ anyOf: [Probe, Probe] }>;
 
     // Assess
-    expect(stored.id).toBe(`${TradeLeg.id(anImLeg())}-2`);
-    expect(stored.matches(mirror)).toBe(true);
-    expect(stored.matches({ ...mirror, record: { ...(mirror.record as object), settlement: { ...settlement, account: 'OTHER' } } })).toBe(false);
-    expect(rejected.id).toBe(`settlement.rejected:${Settlement.id(settlement)}:${item.id}`);
+    expect(expectations.map(({ anyOf }) => anyOf[0].table)).toEqual(['sm-db/settlements', 'sm-matching-store']);
+    for (const { anyOf: [stored, rejected] } of expectations) {
+      expect(stored.id).toBe(`${TradeLeg.id(anImLeg())}-2`);
+      expect(stored.matches(mirror)).toBe(true);
+      expect(stored.matches({ ...mirror, record: { ...(mirror.record as object), settlement: { ...settlement, account: 'OTHER' } } })).toBe(false);
+      expect(rejected.id).toBe(`settlement.rejected:${Settlement.id(settlement)}:${item.id}`);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated, Kysely, MigrationResult } from 'kysely';
 import type { AllocationStatus, TradeStatus } from '#domain/status.ts';
 import type { TradeLeg } from '#domain/trade-leg.ts';
-import { OUTBOX_STATEMENTS, type OutboxTable } from '#shared/adapters/postgres/migrations/outbox-table.ts';
+import { OUTBOX_IDS_PAST_A_LOST_TAIL, OUTBOX_STATEMENTS, type OutboxTable } from '#shared/adapters/postgres/migrations/outbox-table.ts';
 import {
   runStatementMigrations,
   schemaStatements,
@@ -58,6 +58,7 @@ export const TRADE_MATCHING_MIGRATIONS: readonly StatementMigration[] = [
       ...OUTBOX_STATEMENTS,
     ],
   },
+  { name: '0002_outbox_ids_past_a_lost_tail', statements: [...OUTBOX_IDS_PAST_A_LOST_TAIL] },
 ];
 
 /** The tables an Aurora Global Database replicates for trade matching (each has a primary key). */
