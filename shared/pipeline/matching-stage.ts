@@ -11,6 +11,7 @@ import { matchOutcomeEvents, pairingEvents, rollupEvents } from '#shared/adapter
 import type { OutboxEvent, PostgresOutbox, StoredOutboxEvent } from '#shared/adapters/postgres/outbox.ts';
 import { withSettlementTransaction, withTradeMatchingTransaction } from '#shared/adapters/postgres/unit-of-work.ts';
 import type { Forward } from '#shared/pipeline/forward.ts';
+import type { Overtakable } from '#shared/pipeline/key-order.ts';
 import type { SafeStore } from '#shared/ports/safe-store.ts';
 
 /**
@@ -124,11 +125,13 @@ export async function markRelayed(outbox: PostgresOutbox, forwards: readonly For
 
 /**
  * A settlement result for a trade this database does not hold. After a failover that lost the trade's tail this
- * is possible; the record fails, goes to the on-failure queue after its retries, and reconciliation replays the
- * trade and then the result.
+ * is possible: reconciliation replays the trade's legs, and the result, which changed nothing, lets them overtake
+ * it in its lane and is retried after them. A result whose trade never comes goes to the on-failure queue after
+ * its retries, and reconciliation replays it once the trade is back.
  */
-export class UnknownTradeError extends Error {
+export class UnknownTradeError extends Error implements Overtakable {
   override readonly name = 'UnknownTradeError';
+  readonly overtakable = true;
   constructor(readonly tradeId: string, readonly settlementId: string) {
     super(`settlement ${settlementId} reports on trade ${tradeId}, which is not in the trade-matching database`);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EarlierRecordFailedError, KeyOrder } from '#shared/pipeline/key-order.ts';
+import { UnknownTradeError } from '#shared/pipeline/matching-stage.ts';
 
 function gate() {
   let open!: () => void;
@@ -50,5 +51,20 @@ describe('KeyOrder', () => {
     await expect(later).rejects.toBeInstanceOf(EarlierRecordFailedError);
     await expect(other).resolves.toBe('done');
     expect(laterRan).toBe(false);
+  });
+
+  it('lets later records of a key overtake an earlier one whose failure is overtakable (a result waiting for its trade)', async () => {
+    // Prepare
+    const order = new KeyOrder();
+
+    // Act
+    const result = order.run('A', async () => {
+      throw new UnknownTradeError('QAINS012-QAINS012-QABRO010-4821937', 'QAINS012-QAINS012-QABRO010-4821937-1');
+    });
+    const leg = order.run('A', async () => 'leg stored');
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(UnknownTradeError);
+    await expect(leg).resolves.toBe('leg stored');
   });
 });
