@@ -5,12 +5,18 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '#shared/adapters/dynamodb/dynamodb-safe-store.ts';
 import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
 import type { RunningTwin } from '#local/controller/controller.ts';
+import { loadRoleState } from '#local/global/aurora/role-state.ts';
 
 /**
  * The failback path's missing-transaction report: every message an inbound gateway acknowledged in the old region
  * (it is in that region's in-gateway store) that the new active region does not hold — legs, settlements and
  * settlement results — written as JSON and CSV with the run's metadata, then replayed into the new region's queues,
  * where the gateways record them under the same message ids (a replay of a message already there is a no-op).
+ *
+ * It also itemises the old Aurora writer's unreplicated tail: every row change it committed after the promotion
+ * point, which the promoted writer never received and never will (the old writer is rebuilt as a secondary).
+ * Those trades and settlements come back through the acknowledged messages that produced them: reconciliation
+ * compares each matching database with the in-gateway stores and replays what it lacks.
  */
 
 export const INBOUND_STORES = ['tm-inbound-gateway-store', 'sm-inbound-gateway-store'] as const;
@@ -35,7 +41,37 @@ export interface MissingTransactionReport {
   /** Trade legs among them: RPO is the age, at the failure, of the newest (DESIGN §6). */
   readonly legsMissingAtFailover: number;
   readonly rpoMs: number;
+  /** Row changes the old Aurora writer committed after the promotion point, per database. */
+  readonly unreplicatedTail: readonly TailChange[];
   readonly files: { readonly json: string; readonly csv: string };
+}
+
+export interface TailChange {
+  readonly database: string;
+  readonly table: string;
+  readonly op: string;
+  /** The row's primary key (`id` for trades, settlements and outbox rows). */
+  readonly key: string;
+  /** The row's status or event type after the change, where it has one. */
+  readonly state: string | null;
+  readonly capturedAt: string;
+}
+
+/** The tails recorded for `failedRegion` since `failedAt`, read from the twin's Aurora role files. */
+export async function unreplicatedTail(dataDir: string, databases: readonly { name: string }[], failedRegion: string, failedAt: number): Promise<TailChange[]> {
+  const changes: TailChange[] = [];
+  for (const database of databases) {
+    const state = await loadRoleState(path.join(dataDir, 'aurora', `${database.name}.aurora-roles.json`));
+    for (const tail of state?.unreplicatedTails ?? []) {
+      if (tail.region !== failedRegion || Date.parse(tail.recordedAt) < failedAt) continue;
+      for (const change of tail.changes) {
+        const key = Object.keys(change.primaryKey).length === 1 ? String(Object.values(change.primaryKey)[0]) : JSON.stringify(change.primaryKey);
+        const state = change.row?.status ?? change.row?.event_type ?? null;
+        changes.push({ database: database.name, table: change.table, op: change.op, key, state: state === null ? null : String(state), capturedAt: change.capturedAt });
+      }
+    }
+  }
+  return changes;
 }
 
 /** Every message in a region's in-gateway stores, read from the region's own DynamoDB (not the replicating endpoint). */
@@ -68,6 +104,7 @@ export async function writeMissingTransactionReport(
   const missingAtFailover = old.filter((message) => !context.atFailover.has(message.id) && Date.parse(message.receivedAt) <= context.failedAt);
   const legs = missingAtFailover.filter((message) => message.table === 'tm-inbound-gateway-store' && /(^|\.)tm\.trades$/.test(message.queue));
   const newest = Math.max(0, ...legs.map((message) => Date.parse(message.receivedAt)));
+  const tail = await unreplicatedTail(twin.layout.dataDir, twin.topology.databases, context.failedRegion, context.failedAt);
   const directory = path.join(twin.layout.dataDir, 'reports');
   await mkdir(directory, { recursive: true });
   const base = path.join(directory, `missing-transactions-${context.runId}`);
@@ -81,11 +118,17 @@ export async function writeMissingTransactionReport(
     missingAtFailover: missingAtFailover.length,
     legsMissingAtFailover: legs.length,
     rpoMs: legs.length === 0 ? 0 : context.failedAt - newest,
+    unreplicatedTail: tail,
     files: { json: `${base}.json`, csv: `${base}.csv` },
   };
   const csvField = (value: string) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
   await writeFile(report.files.json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(report.files.csv, `${['table,id,queue,receivedAt', ...missing.map((message) => [message.table, message.id, message.queue, message.receivedAt].map(csvField).join(','))].join('\n')}\n`);
+  const rows = [
+    ...missing.map((message) => [message.table, message.id, message.queue, message.receivedAt]),
+    // The Aurora tail in the same columns: `<database>.<table>` (op), the row's key, its state, when it was captured.
+    ...tail.map((change) => [`${change.database}.${change.table} (${change.op})`, change.key, change.state ?? '', change.capturedAt]),
+  ];
+  await writeFile(report.files.csv, `${['source,id,queue_or_state,at', ...rows.map((row) => row.map(csvField).join(','))].join('\n')}\n`);
   return report;
 }
 
