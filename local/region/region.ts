@@ -14,7 +14,8 @@ import { startDynamoDbEmulator, startKinesisEmulator } from '#local/region/emula
 import { RegionConfigurationError, RegionStartError } from '#local/region/errors.ts';
 import { ensureStream, ensureTable } from '#local/region/provisioning.ts';
 import { createEventSourceMappings, createRegionFunctions, type RegionMappingsOptions, type SkippedFunction } from '#local/region/region-functions.ts';
-import { ROUTING_CONTROL_ENDPOINTS_VARIABLE } from '#local/region/function-environment.ts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { ArcRoutingControls, parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls.ts';
 import { RoutingGate } from '#shared/adapters/arc/routing-gate.ts';
 import { regionalRoutingControlName } from '#shared/ports/routing-controls.ts';
 import { regionLogger } from '#local/region/region-log.ts';
@@ -250,7 +251,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     cleanups.push(() => brokerClient.close());
     const { kinesis: mappings, mq: mqMappings } = createEventSourceMappings({
       topology, functions, kinesis, dataDir, broker: brokerClient, queuePrefix, pollIntervalMs: options.pollIntervalMs, retryBackoff: options.retryBackoff,
-      streamActivity, idlePollIntervalMs: options.idlePollIntervalMs, routing: routingOf(options.region, options.arcEndpoints),
+      streamActivity, idlePollIntervalMs: options.idlePollIntervalMs, routing: routingOf(options.region, options.arcEndpoints, sdkConfig.credentials),
     });
     const allMappings = [...mappings, ...mqMappings];
     cleanups.push(() => Promise.all(allMappings.map((mapping) => mapping.stop())));
@@ -322,9 +323,10 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
 }
 
 /** Whether a routing control is On in this region, as the functions' gates read it; undefined without a cluster. */
-function routingOf(region: string, arcEndpoints: string | undefined): RegionMappingsOptions['routing'] {
-  const gate = arcEndpoints ? RoutingGate.fromEnvironment({ [ROUTING_CONTROL_ENDPOINTS_VARIABLE]: arcEndpoints }) : undefined;
-  return gate && ((control) => gate.isOn(regionalRoutingControlName(control, region)));
+function routingOf(region: string, arcEndpoints: string | undefined, credentials: AwsCredentialIdentity): RegionMappingsOptions['routing'] {
+  if (!arcEndpoints) return undefined;
+  const gate = new RoutingGate(new ArcRoutingControls({ endpoints: parseClusterEndpoints(arcEndpoints), credentials, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 }));
+  return (control) => gate.isOn(regionalRoutingControlName(control, region));
 }
 
 function connectionStringsOf(topology: Topology, dataDir: string, postgresUrls: RegionOptions['postgresUrls']): Map<string, string> {
