@@ -60,6 +60,30 @@ describe('ops-drain-check forward-queues', () => {
     await consumer.close();
   });
 
+  test('waits for messages another consumer holds (a gateway before it saw its control Off) and moves them once given back', async () => {
+    // Prepare
+    await target.send(`${TARGET}.tm.trades`, '{"leg":"held"}');
+    const holder = new StompMessageBroker({ url: servers[1]!.url });
+    const holding = await holder.consume(`${TARGET}.tm.trades`, { prefetch: 10 });
+    const held = await holding.receive({ maxMessages: 10, waitMs: 1_000 });
+    setTimeout(() => void holding.close().then(() => holder.close()), 1_500);
+    const request = ForwardQueuesRequest.parse({ check: 'forward-queues', app: 'trade-matching', runId: 'rot-2', toRegion: SOURCE });
+
+    // Act
+    const result = await forwardQueuedMessages(request, {
+      topology,
+      names: targetNames,
+      region: TARGET,
+      broker: target,
+      brokerOf: (region) => (region === SOURCE ? { broker: source, queuePrefix: `${SOURCE}.` } : undefined),
+    });
+
+    // Assess
+    expect(held).toHaveLength(1);
+    expect(result.forwarded).toEqual({ 'tm.trades': 1, 'tm.settlements': 0 });
+    expect(await source.queueDepth(`${SOURCE}.tm.trades`)).toBe(1);
+  });
+
   test('refuses a region whose broker it does not know', async () => {
     // Prepare
     const request = ForwardQueuesRequest.parse({ check: 'forward-queues', app: 'trade-matching', runId: 'rot-1', toRegion: 'eu-west-1' });
