@@ -44,9 +44,34 @@ export interface VerifyProgress {
   readonly legs_terminal: number;
 }
 
+/**
+ * How far past its recorded count an unfinished run's legs are looked for. A run records its progress about once a
+ * second, so one that died with its region (or is still sending) may have sent more than it recorded.
+ */
+export const UNRECORDED_LEGS_LOOKAHEAD = 1_000;
+
+/**
+ * Legs each run has sent: its recorded count, or, for a run that did not finish, up to its last leg the gateway
+ * acknowledged beyond that count — an acknowledgement proves the leg was sent. Left out, such a leg would still be
+ * processed, and its counterpart would be judged against a ground truth that lacks it.
+ */
+async function legsSentBy(runs: readonly GeneratorRun[], sources: VerificationSources): Promise<GeneratorRun[]> {
+  return Promise.all(
+    runs.map(async (run) => {
+      if (run.status !== 'running' && run.status !== 'failed') return run;
+      const beyond = legsOfRun({ ...run, legsSent: run.legsSent + UNRECORDED_LEGS_LOOKAHEAD }).slice(run.legsSent);
+      if (beyond.length === 0) return run;
+      const ids = beyond.map((generated) => MessageId.of(run.queue, legBody(generated)));
+      const acked = await batchGet(sources.documents, sources.tables.tmInbound, ids);
+      const last = ids.findLastIndex((id) => acked.has(id));
+      return last < 0 ? run : { ...run, legsSent: run.legsSent + last + 1 };
+    }),
+  );
+}
+
 /** What verification judges: the legs each run had sent when it began, and the ground truth of every leg sent. */
 async function judgedLegs(request: VerifyRequest, sources: VerificationSources) {
-  const runs = await sources.runs.all();
+  const runs = await legsSentBy(await sources.runs.all(), sources);
   const cutoff: Record<string, number> = {};
   // Judged: the legs each run had sent when verification began. Expected: what every leg sent by now makes of
   // them — a counterpart sent after the cutoff still matches a judged leg, so it must count in the ground truth.
