@@ -27,6 +27,16 @@ describe('ops-drain-check forward-queues', () => {
     target = new StompMessageBroker({ url: servers[1]!.url });
   });
 
+  /** The target's inbound queues forwarded to the source, as a rolled-back rotation asks. */
+  const forwardToSource = (request: ForwardQueuesRequest) =>
+    forwardQueuedMessages(request, {
+      topology,
+      names: targetNames,
+      region: TARGET,
+      broker: target,
+      brokerOf: (region) => (region === SOURCE ? { broker: source, queuePrefix: `${SOURCE}.` } : undefined),
+    });
+
   afterEach(async () => {
     await Promise.all([source.close(), target.close()]);
     await Promise.all(servers.map((server) => server.close()));
@@ -42,13 +52,7 @@ describe('ops-drain-check forward-queues', () => {
     const request = ForwardQueuesRequest.parse({ check: 'forward-queues', app: 'trade-matching', runId: 'rot-1', toRegion: SOURCE });
 
     // Act
-    const result = await forwardQueuedMessages(request, {
-      topology,
-      names: targetNames,
-      region: TARGET,
-      broker: target,
-      brokerOf: (region) => (region === SOURCE ? { broker: source, queuePrefix: `${SOURCE}.` } : undefined),
-    });
+    const result = await forwardToSource(request);
 
     // Assess
     expect(result).toEqual({ check: 'forward-queues', app: 'trade-matching', region: TARGET, toRegion: SOURCE, forwarded: { 'tm.trades': 3, 'tm.settlements': 1 } });
@@ -70,13 +74,7 @@ describe('ops-drain-check forward-queues', () => {
     const request = ForwardQueuesRequest.parse({ check: 'forward-queues', app: 'trade-matching', runId: 'rot-2', toRegion: SOURCE });
 
     // Act
-    const result = await forwardQueuedMessages(request, {
-      topology,
-      names: targetNames,
-      region: TARGET,
-      broker: target,
-      brokerOf: (region) => (region === SOURCE ? { broker: source, queuePrefix: `${SOURCE}.` } : undefined),
-    });
+    const result = await forwardToSource(request);
 
     // Assess
     expect(held).toHaveLength(1);
