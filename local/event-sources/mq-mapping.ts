@@ -60,6 +60,8 @@ export interface MqMappingMetrics extends MqMappingCounters {
   eventSourceArn: string;
   functionArn: string;
   state: MappingState;
+  /** Enabled, but holding no consumer because the routing control that enables it is Off in this region. */
+  paused: boolean;
   /** Messages of the batch being invoked right now. */
   inFlightMessages: number;
   /** From the broker port: ready plus unacknowledged; undefined when the broker cannot tell or is unreachable. */
@@ -90,6 +92,7 @@ export class MqEventSourceMapping {
   private consumer: QueueConsumer | undefined;
   private connectionId = '';
   private inFlightMessages = 0;
+  private paused = false;
   private consecutiveFailures = 0;
   private running: Promise<void> | undefined;
   private state: MappingState = 'Created';
@@ -151,6 +154,7 @@ export class MqEventSourceMapping {
       eventSourceArn: this.eventSourceArn,
       functionArn: this.dependencies.fn.functionArn,
       state: this.state,
+      paused: this.paused,
       inFlightMessages: this.inFlightMessages,
       queueDepth,
       deadLetterQueueDepth,
@@ -187,6 +191,7 @@ export class MqEventSourceMapping {
   private async mayConsume(signal: AbortSignal): Promise<boolean> {
     if (!this.dependencies.enabled) return true;
     const enabled = await this.dependencies.enabled().catch(() => true);
+    this.paused = !enabled;
     if (!enabled) {
       if (this.consumer) {
         await this.closeConsumer();

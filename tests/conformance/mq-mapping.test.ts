@@ -263,11 +263,12 @@ function mqMappingConformance(brokerUrl: () => string): void {
     const { fn, invocations, processedBodies } = recordingMqFunction('mq-enabled');
     let on = false;
     await fixture.sendAll(broker, queue, ['a', 'b']);
-    await fixture.startMapping({ queue, batchSize: 10, maximumBatchingWindowInSeconds: 0 }, fn, broker, async () => on);
+    const { mapping } = await fixture.startMapping({ queue, batchSize: 10, maximumBatchingWindowInSeconds: 0 }, fn, broker, async () => on);
 
     // Act
     await new Promise((resolve) => setTimeout(resolve, 500));
     const invokedWhileOff = invocations.length;
+    const whileOff = await mapping.metrics();
     const moved = await fixture.drain(queue);
     await fixture.sendAll(broker, queue, ['c']);
     on = true;
@@ -275,6 +276,8 @@ function mqMappingConformance(brokerUrl: () => string): void {
 
     // Assess
     expect(invokedWhileOff).toBe(0);
+    expect(whileOff).toMatchObject({ state: 'Enabled', paused: true });
+    expect(await mapping.metrics()).toMatchObject({ paused: false });
     expect(moved.map((message) => message.body)).toEqual(['a', 'b']);
     expect(processedBodies()).toEqual(['c']);
   });
