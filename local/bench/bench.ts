@@ -21,10 +21,26 @@ import { TwinProbe } from '#local/bench/twin-probe.ts';
 
 export const DEFAULT_BENCH_DATA_DIR = '.rotor/bench';
 
-export const ZERO_RPO_REASON =
-  "the twin takes each table's replication mode from its manifest (shared/topology/rotor.ts: every table 'async'), " +
-  'and neither startTwin nor `rotor up` can switch the tables to synchronous (MRSC) replication for a run, so the ' +
-  "zero-RPO mode's latency cost cannot be measured here";
+/**
+ * The zero-RPO mode measured on a second fresh twin whose TM inbound store replicates synchronously, at the same rate
+ * as the latency phase: the acknowledgement itself waits for the peer region, so its cost is the gateway's peer wait,
+ * and what it adds end to end shows in the percentiles against the asynchronous twin's.
+ */
+export interface ZeroRpoFigures {
+  readonly rate: number;
+  readonly legs: number;
+  readonly p50_ms: number | null;
+  readonly p95_ms: number | null;
+  readonly p99_ms: number | null;
+  /** The zero-RPO twin's percentile minus the asynchronous twin's; noise of a few ms either way is expected. */
+  readonly added_p50_ms: number | null;
+  readonly added_p99_ms: number | null;
+  /** Per acknowledged write of the synchronous table: how long it waited for the peer to apply it. */
+  readonly peer_wait_avg_ms: number | null;
+  readonly peer_wait_max_ms: number | null;
+  readonly sync_writes: number;
+  readonly sync_unavailable: number;
+}
 
 export interface BenchOptions {
   readonly profile: BenchProfile;
@@ -47,8 +63,9 @@ export interface BenchResult {
   /** Emulator calls per leg by service (both regions: the other region's are replication), at half load. */
   readonly calls_per_leg: Record<string, number> | null;
   readonly calls_per_leg_reason?: string;
-  readonly zero_rpo: null;
-  readonly zero_rpo_reason: string;
+  readonly zero_rpo: ZeroRpoFigures | null;
+  /** Why zero_rpo is null (the phase failed or was skipped). */
+  readonly zero_rpo_reason?: string;
   readonly profile: string;
   readonly started_at: string;
   readonly duration_s: number;
@@ -146,6 +163,11 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
     checkAborted();
     sampler.stop();
     const processes = sampler.summary();
+    const twinFacts = { data_dir: twin.layout.dataDir, regions: twin.regions, active_region: twin.activeRegion('trade-matching'), startup_s: round(twin.startupMs.total / 1000) };
+    progress('bench: stopping the twin…');
+    await twin.stop();
+    const zeroRpo = await measureZeroRpo(options, { rate: half, seconds: latencySeconds(profile, half), baseline: latency }).catch((error: unknown) => ({ error: describe(error) }));
+    progress('error' in zeroRpo ? `zero-RPO: failed: ${zeroRpo.error}` : `zero-RPO: p50 ${zeroRpo.p50_ms} ms (${signed(zeroRpo.added_p50_ms)} ms), peer wait ${zeroRpo.peer_wait_avg_ms} ms on average`);
 
     const legsPerSecond = ramp.sustained ? round(ramp.sustained.sendRate, 2) : null;
     const ceilingRate = 'error' in ceiling ? null : ceiling.legs_per_s;
@@ -161,13 +183,13 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       cpu_s: Object.fromEntries(processes.processes.map((entry) => [entry.name, entry.cpu_s.total ?? 0])),
       calls_per_leg: latency.calls_per_leg?.by_service ?? null,
       ...(latency.calls_per_leg_reason ? { calls_per_leg_reason: latency.calls_per_leg_reason } : {}),
-      zero_rpo: null,
-      zero_rpo_reason: ZERO_RPO_REASON,
+      zero_rpo: 'error' in zeroRpo ? null : zeroRpo,
+      ...('error' in zeroRpo ? { zero_rpo_reason: zeroRpo.error } : {}),
       profile: profile.name,
       started_at: startedAt.toISOString(),
       duration_s: 0,
       machine,
-      twin: { data_dir: twin.layout.dataDir, regions: twin.regions, active_region: twin.activeRegion('trade-matching'), startup_s: round(twin.startupMs.total / 1000) },
+      twin: twinFacts,
       mix: { pairs: mix.pairs, seed: mix.seed, mix: mix.mix, recordsPerLeg: roundAll(mix.recordsPerLeg), perLeg: roundAll(mix.perLeg) },
       ceiling,
       pipeline: { sustained_rate: legsPerSecond, steps: ramp.steps, seconds: ramp.seconds },
@@ -180,8 +202,6 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       latencies,
       resources: processes.series,
     };
-    progress('bench: stopping the twin…');
-    await twin.stop();
     return { result: { ...result, duration_s: round((performance.now() - began) / 1000) }, series };
   } catch (error) {
     if (options.signal?.aborted) throw new BenchAbortedError('interrupted; the twin was stopped');
@@ -193,6 +213,44 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
     await twin.stop().catch(() => undefined);
   }
 }
+
+/** The latency phase again, on a fresh twin in zero-RPO mode (the first twin is stopped: one twin at a time). */
+async function measureZeroRpo(options: BenchOptions, phase: { rate: number; seconds: number; baseline: LatencyPhaseResult }): Promise<ZeroRpoFigures> {
+  const { profile, progress } = options;
+  progress(`zero-RPO: starting a fresh twin with the TM inbound store replicated synchronously…`);
+  const twin = await startTwin({ dataDir: options.dataDir, fresh: true, zeroRpo: true, onEvent: (message) => progress(`twin: ${message}`) });
+  const stop = () => void twin.stop().catch(() => undefined);
+  options.signal?.addEventListener('abort', stop, { once: true });
+  const probe = new TwinProbe(twin);
+  try {
+    await writeFile(path.join(twin.layout.dataDir, BENCH_MARKER), 'A twin of rotor bench: the next bench wipes this directory.\n');
+    const latency = await runLatencyPhase(twin, probe, { rate: phase.rate, seconds: phase.seconds, settleSeconds: profile.latency.settleSeconds, sampleMs: profile.ramp.sampleMs, seed: profile.ramp.firstSeed + 2_000 }, progress);
+    const sync = Object.values(twin.globalTables.metrics().endpoints)
+      .flatMap((endpoint) => Object.values(endpoint?.syncTables ?? {}))
+      .filter((table) => table.committed > 0);
+    const committed = sync.reduce((sum, table) => sum + table.peerWait.count, 0);
+    const difference = (a: number | null, b: number | null) => (a === null || b === null ? null : round(a - b));
+    return {
+      rate: phase.rate,
+      legs: latency.terminal,
+      p50_ms: latency.p50_ms,
+      p95_ms: latency.p95_ms,
+      p99_ms: latency.p99_ms,
+      added_p50_ms: difference(latency.p50_ms, phase.baseline.p50_ms),
+      added_p99_ms: difference(latency.p99_ms, phase.baseline.p99_ms),
+      peer_wait_avg_ms: committed === 0 ? null : round(sync.reduce((sum, table) => sum + table.peerWait.averageMs * table.peerWait.count, 0) / committed),
+      peer_wait_max_ms: sync.length === 0 ? null : Math.max(...sync.map((table) => table.peerWait.maxMs)),
+      sync_writes: sync.reduce((sum, table) => sum + table.committed, 0),
+      sync_unavailable: sync.reduce((sum, table) => sum + table.unavailable, 0),
+    };
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+    probe.close();
+    await twin.stop();
+  }
+}
+
+const signed = (value: number | null) => (value === null ? 'n/a' : value >= 0 ? `+${value}` : String(value));
 
 /** Waits for the global tables to ship what the ceiling wrote, then a little more. */
 async function quiet(twin: RunningTwin, seconds: number): Promise<void> {

@@ -52,7 +52,7 @@ export function formatTable(result: BenchResult, reportPath?: string): string {
       ['p50_ms / p95_ms / p99_ms', `${show(result.p50_ms)} / ${show(result.p95_ms)} / ${show(result.p99_ms)}`, latency ? `acknowledged → terminal at ${latency.rate} legs/s (${latency.terminal} legs, ${latency.unfinished} unfinished)` : ''],
       ['rss_mb', show(result.rss_mb), 'peak of all processes together'],
       ['calls_per_leg', result.calls_per_leg ? Object.entries(result.calls_per_leg).map(([service, calls]) => `${service} ${calls}`).join(', ') : 'n/a', result.calls_per_leg_reason ?? 'emulator calls per leg, both regions'],
-      ['zero_rpo', 'n/a', 'not switchable in the twin (see the report)'],
+      ['zero_rpo p50 / p99', zeroRpoFigures(result), zeroRpoNote(result)],
     ]).map((line) => `  ${line}`),
     '',
     ...table(stepRows(result)),
@@ -111,7 +111,7 @@ export function renderMarkdown(result: BenchResult): string {
       ['`p50_ms` / `p95_ms` / `p99_ms`', `${show(result.p50_ms)} / ${show(result.p95_ms)} / ${show(result.p99_ms)}`, latency ? `acknowledged → terminal at ${latency.rate} legs/s` : ''],
       ['`rss_mb`', show(result.rss_mb), 'peak RSS of all processes together'],
       ['`calls_per_leg`', result.calls_per_leg ? Object.entries(result.calls_per_leg).map(([s, n]) => `${s} ${n}`).join(', ') : 'n/a', result.calls_per_leg_reason ?? 'emulator calls per leg at half load, both regions'],
-      ['`zero_rpo`', 'n/a', result.zero_rpo_reason],
+      ['`zero_rpo` p50 / p99', zeroRpoFigures(result), zeroRpoNote(result)],
     ]),
     '',
     '## Ceiling',
@@ -164,7 +164,7 @@ export function renderMarkdown(result: BenchResult): string {
     );
     lines.push(...markdownTable([['region', 'service', 'operation', 'per leg'], ...rows]), '');
   } else lines.push(`n/a: ${result.calls_per_leg_reason ?? 'not measured'}`, '');
-  lines.push('## Processes', '', ...markdownTable(processRows(result)), '', `![memory](${CHART_FILES.memory})`, '', `![cpu](${CHART_FILES.cpu})`, '', '## Zero-RPO mode', '', `Not measured: ${result.zero_rpo_reason}.`, '');
+  lines.push('## Processes', '', ...markdownTable(processRows(result)), '', `![memory](${CHART_FILES.memory})`, '', `![cpu](${CHART_FILES.cpu})`, '', '## Zero-RPO mode', '', ...zeroRpoSection(result), '');
   return lines.join('\n');
 }
 
@@ -180,3 +180,31 @@ export async function writeReport(result: BenchResult, series: BenchSeries, root
   ]);
   return directory;
 }
+
+const zeroRpoFigures = (result: BenchResult) => (result.zero_rpo ? `${show(result.zero_rpo.p50_ms)} / ${show(result.zero_rpo.p99_ms)}` : 'n/a');
+
+function zeroRpoNote(result: BenchResult): string {
+  const figures = result.zero_rpo;
+  if (!figures) return `not measured: ${result.zero_rpo_reason ?? 'unknown'}`;
+  return `TM inbound store synchronous, ${figures.rate} legs/s: ${signedMs(figures.added_p50_ms)} / ${signedMs(figures.added_p99_ms)} against asynchronous; peer wait ${show(figures.peer_wait_avg_ms)} ms average, ${show(figures.peer_wait_max_ms)} ms max`;
+}
+
+function zeroRpoSection(result: BenchResult): string[] {
+  const figures = result.zero_rpo;
+  if (!figures) return [`Not measured: ${result.zero_rpo_reason ?? 'unknown'}.`];
+  return [
+    `A second fresh twin with the TM inbound store replicated synchronously (\`rotor up --zero-rpo\`), at the latency phase's ${figures.rate} legs/s (${figures.legs} legs terminal).`,
+    '',
+    ...markdownTable([
+      ['figure', 'zero-RPO', 'against asynchronous'],
+      ['p50_ms', show(figures.p50_ms), signedMs(figures.added_p50_ms)],
+      ['p95_ms', show(figures.p95_ms), ''],
+      ['p99_ms', show(figures.p99_ms), signedMs(figures.added_p99_ms)],
+      ['peer wait per acknowledged write, average / max (ms)', `${show(figures.peer_wait_avg_ms)} / ${show(figures.peer_wait_max_ms)}`, ''],
+      ['synchronous writes (failed for an unavailable peer)', `${figures.sync_writes} (${figures.sync_unavailable})`, ''],
+    ]),
+  ];
+}
+
+const signedMs = (value: number | null) => (value === null ? 'n/a' : `${value >= 0 ? '+' : ''}${value} ms`);
+

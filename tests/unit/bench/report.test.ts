@@ -17,8 +17,7 @@ function aResult(overrides: Partial<BenchResult> = {}): BenchResult {
     rss_mb: 2_400,
     cpu_s: { controller: 12.5, 'us-east-1': 80, 'us-west-2': 20 },
     calls_per_leg: { dynamodb: 41.5, kinesis: 3.2 },
-    zero_rpo: null,
-    zero_rpo_reason: 'not switchable <here>',
+    zero_rpo: { rate: 4, legs: 78, p50_ms: 930, p95_ms: 2_150, p99_ms: 2_960, added_p50_ms: 30, added_p99_ms: 60, peer_wait_avg_ms: 6, peer_wait_max_ms: 41, sync_writes: 80, sync_unavailable: 0 },
     profile: 'quick',
     started_at: '2026-05-01T10:00:00.000Z',
     duration_s: 250,
@@ -67,12 +66,13 @@ describe('bench report', () => {
 
   it('says n/a where a figure could not be measured', () => {
     // Act
-    const text = formatTable(aResult({ legs_per_s: null, ratio: null, calls_per_leg: null, calls_per_leg_reason: 'the regions report no emulatorCalls in their status', ceiling: { error: 'boom' } }));
+    const text = formatTable(aResult({ legs_per_s: null, ratio: null, calls_per_leg: null, calls_per_leg_reason: 'the regions report no emulatorCalls in their status', ceiling: { error: 'boom' }, zero_rpo: null, zero_rpo_reason: 'twin did not start' }));
 
     // Assess
     expect(text).toMatch(/legs_per_s\s+n\/a/);
     expect(text).toMatch(/calls_per_leg\s+n\/a\s+the regions report no emulatorCalls/);
     expect(text).toContain('Ceiling failed: boom');
+    expect(text).toMatch(/zero_rpo p50 \/ p99\s+n\/a\s+not measured: twin did not start/);
   });
 
   it('renders a markdown report that links its charts and escapes nothing it should not', () => {
@@ -87,7 +87,9 @@ describe('bench report', () => {
     expect(markdown).toContain('![latency](latency.svg)');
     expect(markdown).toContain('| us-east-1 | dynamodb | PutItem | 30 |');
     expect(markdown).toContain('| SETTLED | 26 | 2000 | 2900 |');
-    expect(markdown).toContain('Not measured: not switchable <here>.');
+    expect(markdown).toContain('| `zero_rpo` p50 / p99 | 930 / 2960 | TM inbound store synchronous, 4 legs/s: +30 ms / +60 ms against asynchronous; peer wait 6 ms average, 41 ms max |');
+    expect(markdown).toContain('| peer wait per acknowledged write, average / max (ms) | 6 / 41 |  |');
+    expect(renderMarkdown(aResult({ zero_rpo: null, zero_rpo_reason: 'twin did not start' }))).toContain('Not measured: twin did not start.');
   });
 
   it('turns acknowledgement and terminal times into legs per second over time', () => {
