@@ -218,7 +218,9 @@ export class MqEventSourceMapping {
     const limit = this.config.batchSize;
     const idlePollMs = this.dependencies.idlePollMs ?? 200;
     const batch: BrokerMessage[] = [];
-    while (batch.length === 0 && !signal.aborted) {
+    // A mapping that follows a routing control comes back empty-handed now and then to look at it again.
+    const idleUntil = this.dependencies.enabled ? Date.now() + (this.dependencies.enabledPollMs ?? 1_000) : Infinity;
+    while (batch.length === 0 && !signal.aborted && Date.now() < idleUntil) {
       batch.push(...(await consumer.receive({ maxMessages: limit, waitMs: idlePollMs })));
     }
     const windowClosesAt = Date.now() + this.config.maximumBatchingWindowInSeconds * 1000;

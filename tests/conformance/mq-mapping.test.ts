@@ -281,6 +281,27 @@ function mqMappingConformance(brokerUrl: () => string): void {
     expect(moved.map((message) => message.body)).toEqual(['a', 'b']);
     expect(processedBodies()).toEqual(['c']);
   });
+
+  test('a mapping waiting on an idle queue notices its control turn Off before the next message comes', async () => {
+    // Prepare
+    const broker = fixture.connect();
+    const queue = fixture.freshQueue('turned-off');
+    const { fn, invocations } = recordingMqFunction('mq-turned-off');
+    let on = true;
+    const { mapping } = await fixture.startMapping({ queue, batchSize: 10, maximumBatchingWindowInSeconds: 0 }, fn, broker, async () => on);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Act
+    on = false;
+    await waitFor(async () => (await mapping.metrics()).paused, { what: 'the mapping to pause' });
+    await fixture.sendAll(broker, queue, ['late']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const moved = await fixture.drain(queue);
+
+    // Assess
+    expect(invocations).toHaveLength(0);
+    expect(moved.map((message) => message.body)).toEqual(['late']);
+  });
 }
 
 describe('Amazon MQ event-source mapping on the embedded STOMP broker', () => {
