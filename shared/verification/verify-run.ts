@@ -5,6 +5,7 @@ import { TradeLeg } from '#domain/trade-leg.ts';
 import { PostgresLedgerRepository } from '#shared/adapters/postgres/ledger-repository.ts';
 import type { SettlementDatabase } from '#shared/adapters/postgres/migrations/settlement.ts';
 import type { TradeMatchingDatabase } from '#shared/adapters/postgres/migrations/trade-matching.ts';
+import type { GeneratedLeg } from '#domain/generator.ts';
 import { legBody, legsOfRun, type GeneratorRun, type GeneratorRunStore } from '#shared/load/generator-run.ts';
 import { MessageId } from '#shared/pipeline/message-id.ts';
 import { simulate } from '#shared/simulation/in-memory-pipeline.ts';
@@ -51,41 +52,39 @@ export interface VerifyProgress {
 export const UNRECORDED_LEGS_LOOKAHEAD = 1_000;
 
 /**
- * Legs each run has sent: its recorded count, or, for a run that did not finish, up to its last leg the gateway
- * acknowledged beyond that count — an acknowledgement proves the leg was sent. Left out, such a leg would still be
- * processed, and its counterpart would be judged against a ground truth that lacks it.
+ * The legs each run has sent, in its order: the first `legsSent`, and, for a run that did not finish, every later
+ * leg within the look-ahead that the gateway acknowledged — an acknowledgement proves the leg was sent, where the
+ * run's record may lag behind. Left out, such a leg would still be processed, and its counterpart judged against a
+ * ground truth without it. A later leg not acknowledged stays out: nothing says it was ever sent.
  */
-async function legsSentBy(runs: readonly GeneratorRun[], sources: VerificationSources): Promise<GeneratorRun[]> {
-  return Promise.all(
-    runs.map(async (run) => {
-      if (run.status !== 'running' && run.status !== 'failed') return run;
-      const beyond = legsOfRun({ ...run, legsSent: run.legsSent + UNRECORDED_LEGS_LOOKAHEAD }).slice(run.legsSent);
-      if (beyond.length === 0) return run;
-      const ids = beyond.map((generated) => MessageId.of(run.queue, legBody(generated)));
-      const acked = await batchGet(sources.documents, sources.tables.tmInbound, ids);
-      const last = ids.findLastIndex((id) => acked.has(id));
-      return last < 0 ? run : { ...run, legsSent: run.legsSent + last + 1 };
-    }),
-  );
+async function legsSentBy(run: GeneratorRun, sources: VerificationSources): Promise<GeneratedLeg[]> {
+  const recorded = legsOfRun(run);
+  if (run.status !== 'running' && run.status !== 'failed') return recorded;
+  const beyond = legsOfRun({ ...run, legsSent: run.legsSent + UNRECORDED_LEGS_LOOKAHEAD }).slice(run.legsSent);
+  if (beyond.length === 0) return recorded;
+  const acked = await batchGet(sources.documents, sources.tables.tmInbound, beyond.map((generated) => MessageId.of(run.queue, legBody(generated))));
+  return [...recorded, ...beyond.filter((generated) => acked.has(MessageId.of(run.queue, legBody(generated))))];
 }
 
 /** What verification judges: the legs each run had sent when it began, and the ground truth of every leg sent. */
 async function judgedLegs(request: VerifyRequest, sources: VerificationSources) {
-  const runs = await legsSentBy(await sources.runs.all(), sources);
+  const runs = await sources.runs.all();
+  const sent = new Map(await Promise.all(runs.map(async (run) => [run.id, await legsSentBy(run, sources)] as const)));
   const cutoff: Record<string, number> = {};
   // Judged: the legs each run had sent when verification began. Expected: what every leg sent by now makes of
   // them — a counterpart sent after the cutoff still matches a judged leg, so it must count in the ground truth.
   const judged: SentLeg[] = [];
   const everySent = runs.flatMap((run) => {
-    const judgedCount = Math.min(run.legsSent, request.cutoff?.[run.id] ?? (request.cutoff ? 0 : run.legsSent));
+    const legs = sent.get(run.id)!;
+    const judgedCount = Math.min(legs.length, request.cutoff?.[run.id] ?? (request.cutoff ? 0 : legs.length));
     cutoff[run.id] = judgedCount;
-    return legsOfRun(run).map((generated, index) => {
+    return legs.map((generated, index) => {
       const body = legBody(generated);
       if (index < judgedCount) judged.push({ messageId: MessageId.of(run.queue, body), tradeId: TradeLeg.id(generated.leg) });
       return body;
     });
   });
-  return { runs, cutoff, judged, expected: await expectedOutcome(runs, everySent) };
+  return { runs, cutoff, judged, expected: await expectedOutcome(runs.map((run) => ({ ...run, legsSent: sent.get(run.id)!.length })), everySent) };
 }
 
 /**

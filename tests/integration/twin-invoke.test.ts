@@ -71,17 +71,22 @@ describe('invoking functions through the controller', () => {
   });
 
   it('throws FunctionError with the handler’s own error, and ControllerRequestError for an unknown function', async () => {
-    // Act
-    const failed = client.invoke('ops-report', { action: 'fail', message: 'ledger is closed' }, { region: EAST });
-    const unknown = client.invoke('no-such-function', {}, { region: EAST });
-    const unbuilt = client.invoke('tm-matching', {}, { app: 'trade-matching' });
+    // Act: settled together, so no rejection is ever left without a handler while another is awaited
+    const [failed, unknown, unbuilt] = (
+      await Promise.allSettled([
+        client.invoke('ops-report', { action: 'fail', message: 'ledger is closed' }, { region: EAST }),
+        client.invoke('no-such-function', {}, { region: EAST }),
+        client.invoke('tm-matching', {}, { app: 'trade-matching' }),
+      ])
+    ).map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as unknown) : outcome));
 
     // Assess
-    await expect(failed).rejects.toBeInstanceOf(FunctionError);
-    await expect(failed).rejects.toMatchObject({ functionName: 'ops-report', errorType: 'ProbeRefusedError', errorMessage: 'ledger is closed', region: EAST });
-    await expect(unknown).rejects.toBeInstanceOf(ControllerRequestError);
-    await expect(unknown).rejects.toMatchObject({ status: 404, message: expect.stringContaining('ResourceNotFoundException') });
-    await expect(unbuilt).rejects.toMatchObject({ status: 404, message: expect.stringContaining('no handler module') });
+    expect(failed).toBeInstanceOf(FunctionError);
+    expect(failed).toMatchObject({ functionName: 'ops-report', errorType: 'ProbeRefusedError', errorMessage: 'ledger is closed', region: EAST });
+    expect(unknown).toBeInstanceOf(ControllerRequestError);
+    expect(unknown).toMatchObject({ status: 404, message: expect.stringContaining('ResourceNotFoundException') });
+    expect(unbuilt).toBeInstanceOf(ControllerRequestError);
+    expect(unbuilt).toMatchObject({ status: 404, message: expect.stringContaining('no handler module') });
   });
 
   it('passes the Invoke API answer through over HTTP: status, X-Amz-Function-Error, body, and the region that ran it', async () => {
