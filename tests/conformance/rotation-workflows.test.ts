@@ -128,6 +128,8 @@ describe('planned rotation workflow', () => {
       `ops-reconcile:@${TARGET}`,
       `ops-report:@${TARGET}`,
       `ops-digest:@${TARGET}`,
+      // Stragglers clients sent to the source after its queue closed go to the target once its queue is open.
+      `ops-drain-check:forward-queues@${SOURCE}`,
       `ops-canary:submit@${TARGET}`,
       `ops-canary:check@${TARGET}`,
       `ops-canary:check@${TARGET}`,
