@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { KinesisEventSourceMapping, KinesisMappingMetrics } from '#local/event-sources/kinesis-mapping.ts';
 import type { MqEventSourceMapping, MqMappingMetrics } from '#local/event-sources/mq-mapping.ts';
 import { StreamActivity } from '#local/event-sources/stream-activity.ts';
@@ -14,7 +15,6 @@ import { startDynamoDbEmulator, startKinesisEmulator } from '#local/region/emula
 import { RegionConfigurationError, RegionStartError } from '#local/region/errors.ts';
 import { ensureStream, ensureTable } from '#local/region/provisioning.ts';
 import { createEventSourceMappings, createRegionFunctions, type RegionMappingsOptions, type SkippedFunction } from '#local/region/region-functions.ts';
-import type { AwsCredentialIdentity } from '@smithy/types';
 import { ArcRoutingControls, parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls.ts';
 import { RoutingGate } from '#shared/adapters/arc/routing-gate.ts';
 import { regionalRoutingControlName } from '#shared/ports/routing-controls.ts';

@@ -58,12 +58,12 @@ export const UNRECORDED_LEGS_LOOKAHEAD = 1_000;
  * ground truth without it. A later leg not acknowledged stays out: nothing says it was ever sent.
  */
 async function legsSentBy(run: GeneratorRun, sources: VerificationSources): Promise<GeneratedLeg[]> {
-  const recorded = legsOfRun(run);
-  if (run.status !== 'running' && run.status !== 'failed') return recorded;
-  const beyond = legsOfRun({ ...run, legsSent: run.legsSent + UNRECORDED_LEGS_LOOKAHEAD }).slice(run.legsSent);
-  if (beyond.length === 0) return recorded;
-  const acked = await batchGet(sources.documents, sources.tables.tmInbound, beyond.map((generated) => MessageId.of(run.queue, legBody(generated))));
-  return [...recorded, ...beyond.filter((generated) => acked.has(MessageId.of(run.queue, legBody(generated))))];
+  if (run.status !== 'running' && run.status !== 'failed') return legsOfRun(run);
+  const legs = legsOfRun({ ...run, legsSent: run.legsSent + UNRECORDED_LEGS_LOOKAHEAD });
+  const beyond = legs.slice(run.legsSent).map((generated) => ({ generated, id: MessageId.of(run.queue, legBody(generated)) }));
+  if (beyond.length === 0) return legs;
+  const acked = await batchGet(sources.documents, sources.tables.tmInbound, beyond.map(({ id }) => id));
+  return [...legs.slice(0, run.legsSent), ...beyond.filter(({ id }) => acked.has(id)).map(({ generated }) => generated)];
 }
 
 /** What verification judges: the legs each run had sent when it began, and the ground truth of every leg sent. */
