@@ -38,9 +38,12 @@ export class PostgresTradeRecords implements MatchingRecordReader {
         .selectFrom('allocations')
         .select(['trade_id', 'allocation_id', 'status'])
         .where('trade_id', 'in', trades.map((trade) => trade.id))
+        .orderBy('allocation_id')
         .execute();
+      const byTrade = new Map<string, typeof allocations>();
+      for (const allocation of allocations) byTrade.set(allocation.trade_id, [...(byTrade.get(allocation.trade_id) ?? []), allocation]);
       for (const trade of trades) {
-        const own = allocations.filter((allocation) => allocation.trade_id === trade.id).sort((a, b) => a.allocation_id - b.allocation_id);
+        const own = byTrade.get(trade.id) ?? [];
         const record: TradeRecord = { id: trade.id, leg: trade.leg, status: trade.status, allocations: Object.fromEntries(own.map((a) => [String(a.allocation_id), a.status])) };
         found.set(trade.id, { id: trade.id, status: trade.status, record });
       }
