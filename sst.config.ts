@@ -1,22 +1,32 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 /**
- * Rotor on AWS: one stage per region (`prod-use1`, `prod-usw2`, …), each deployed with `sst deploy --stage <stage>`.
- * The resources come from `shared/topology` through `stacks/` as they land; today the app only pins its region.
+ * Rotor on AWS: one stage per region of one environment (`prod-use1`, `prod-usw2`), each deployed with
+ * `sst deploy --stage <stage>`, the primary region's stage first. docs/deploy.md.
+ *
+ * SST evaluates `app()` before anything is installed and forbids top-level imports, so the stage → region rule is
+ * written out here; tests/unit/stacks/sst-config.test.ts holds it equal to stacks/plan/stage.ts and the manifest.
  */
+export const STAGE_REGIONS: Record<string, string> = { use1: 'us-east-1', usw2: 'us-west-2' };
+
 export default $config({
   app(input) {
-    const regions: Record<string, string> = { use1: 'us-east-1', use2: 'us-east-2', usw2: 'us-west-2', euw1: 'eu-west-1' };
-    const suffix = input?.stage?.split('-').pop() ?? '';
+    const stage = input?.stage ?? '';
+    const region = STAGE_REGIONS[stage.slice(stage.lastIndexOf('-') + 1)];
+    if (!region || stage.lastIndexOf('-') <= 0) {
+      throw new Error(`stage "${stage}" must be <environment>-<region code>, the code one of ${Object.keys(STAGE_REGIONS).join(', ')} (e.g. prod-use1)`);
+    }
+    const permanent = stage.startsWith('prod-');
     return {
       name: 'rotor',
       home: 'aws',
-      removal: input?.stage?.startsWith('prod') ? 'retain' : 'remove',
-      protect: input?.stage?.startsWith('prod') ?? false,
-      providers: { aws: { region: (regions[suffix] ?? 'us-east-1') as 'us-east-1' } },
+      removal: permanent ? 'retain' : 'remove',
+      protect: permanent,
+      providers: { aws: { region: region as 'us-east-1', version: '7.20.0' }, random: '4.16.6' },
     };
   },
   async run() {
-    return {};
+    const { deployStage } = await import('./stacks/index.ts');
+    return deployStage();
   },
 });

@@ -119,6 +119,8 @@ export function kinesisStage<TInput extends { id: string }>(options: KinesisStag
       metrics.addMetric('RecordsProcessed', MetricUnit.Count, event.Records.length - failed);
       metrics.addMetric('RecordsFailed', MetricUnit.Count, failed);
       metrics.addMetric('RecordsForwarded', MetricUnit.Count, forwards.length);
+      // Refused input, counted where it is refused; the stacks alarm on its rate (stacks/plan/alarms.ts).
+      metrics.addMetric('Nacks', MetricUnit.Count, forwards.filter((forward) => forward.record.kind === 'nack').length);
       return response;
     } finally {
       metrics.publishStoredMetrics();

@@ -35,9 +35,7 @@ export interface RoutingControls {
 }
 
 /** The per-region control's name, e.g. `trade-matching-dns` in `us-east-1` → `trade-matching-dns-us-east-1`. */
-export function regionalRoutingControlName(controlName: string, region: string): string {
-  return `${controlName}-${region}`;
-}
+export { regionalControlName as regionalRoutingControlName } from '#shared/topology/routing.ts';
 
 /**
  * No cluster endpoint answered. Transient: callers keep acting on the last state they saw rather than guessing,

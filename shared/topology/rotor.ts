@@ -156,6 +156,7 @@ const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'r
   memorySizeMB: 1024,
   triggers: [],
   env: operationsEnv[task] ?? {},
+  ...(task === 'switchover' ? { operates: ['aurora-global-clusters' as const] } : {}),
 }));
 
 /**
@@ -165,17 +166,18 @@ const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'r
  */
 const rotationSafeStores = [...tradeMatching.tables, ...settlement.tables].filter((table) => table.purpose === 'safe-store').map((table) => table.name);
 const rotationInboundQueues = [...tradeMatching.functions, ...settlement.functions].flatMap((fn) => fn.triggers.flatMap((trigger) => (trigger.kind === 'mq' ? [trigger.queue] : [])));
-const rotationTask = (task: string, env: FunctionSpec['env'], timeoutSeconds = 300, memorySizeMB = 1024): FunctionSpec => ({
+const rotationTask = (task: string, env: FunctionSpec['env'], timeoutSeconds = 300, memorySizeMB = 1024, operates?: FunctionSpec['operates']): FunctionSpec => ({
   name: `ops-${task}`,
   handler: `functions/operations/${task}.handler`,
   timeoutSeconds,
   memorySizeMB,
   triggers: [],
   env,
+  ...(operates ? { operates } : {}),
 });
 const rotationOperations: FunctionSpec[] = [
   // Reads and flips routing controls through ROUTING_CONTROL_ENDPOINTS, which every function is given.
-  rotationTask('routing', {}, 60, 256),
+  rotationTask('routing', {}, 60, 256, ['routing-controls']),
   // Queue depths are counted by browsing each queue, which takes a while on a deep one.
   rotationTask('drain-check', resourceEnvironment({ queue: rotationInboundQueues, table: rotationSafeStores })),
   rotationTask('digest', resourceEnvironment({ table: rotationSafeStores, database: [tradeMatching.database.name, settlement.database.name] })),

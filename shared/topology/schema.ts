@@ -107,6 +107,11 @@ export const FunctionSpec = z.strictObject({
   memorySizeMB: z.int().min(128).max(10_240),
   triggers: z.array(Trigger),
   env: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), EnvValue),
+  /**
+   * Control-plane operations beyond reading and writing its resources, so the stacks grant them and nothing more:
+   * flipping routing controls, switching an Aurora global cluster's writer over.
+   */
+  operates: z.array(z.enum(['routing-controls', 'aurora-global-clusters'])).optional(),
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { regionalRoutingControlName, type RoutingControlState } from '#shared/ports/routing-controls.ts';
-import { topology as rotorManifest, type AppName, type RoutingControlSpec, type Topology } from '#shared/topology/index.ts';
+import type { RoutingControlState } from '#shared/ports/routing-controls.ts';
+import { topology as rotorManifest, type AppName, type Topology } from '#shared/topology/index.ts';
+import { appOfRoutingControl, controlPanelName, defaultSafetyRules as manifestSafetyRules, routingControlNames, type RuleConfig, type SafetyRuleSpec } from '#shared/topology/routing.ts';
 import { ArcConfigurationError } from './errors.ts';
 
 /**
@@ -12,14 +13,8 @@ import { ArcConfigurationError } from './errors.ts';
 export const ARC_ACCOUNT_ID = '000000000000';
 const ARN_PREFIX = `arn:aws:route53-recovery-control::${ARC_ACCOUNT_ID}:controlpanel`;
 
-export type RuleType = 'ATLEAST' | 'AND' | 'OR';
-
-/** AWS's `RuleConfig`: how many of the rule's controls must be On, and whether the outcome is negated. */
-export interface RuleConfig {
-  readonly type: RuleType;
-  readonly threshold: number;
-  readonly inverted: boolean;
-}
+export type { RuleConfig, RuleType, SafetyRuleSpec } from '#shared/topology/routing.ts';
+export { controlPanelName } from '#shared/topology/routing.ts';
 
 export interface ControlPanel {
   readonly name: string;
@@ -56,17 +51,6 @@ export interface GatingRule {
 
 export type SafetyRule = AssertionRule | GatingRule;
 
-/** A safety rule as Rotor's operators write it: controls by name; the panel is the one those controls are in. */
-export type SafetyRuleSpec =
-  | { readonly kind: 'assertion'; readonly name: string; readonly assertedControls: readonly string[]; readonly ruleConfig: RuleConfig }
-  | {
-      readonly kind: 'gating';
-      readonly name: string;
-      readonly gatingControls: readonly string[];
-      readonly targetControls: readonly string[];
-      readonly ruleConfig: RuleConfig;
-    };
-
 export interface ClusterConfiguration {
   readonly controlPanels: readonly ControlPanel[];
   readonly routingControls: readonly RoutingControlDefinition[];
@@ -87,29 +71,14 @@ export interface ClusterConfigurationOptions {
 const hexId = (kind: string, name: string, length: number) =>
   createHash('sha256').update(`rotor-arc:${kind}:${name}`).digest('hex').slice(0, length);
 
-export const controlPanelName = (app: AppName) => `${app}-control-panel`;
-
 function controlPanelFor(app: AppName): ControlPanel {
   const name = controlPanelName(app);
   return { name, arn: `${ARN_PREFIX}/${hexId('controlpanel', name, 32)}` };
 }
 
-function regionalNames(spec: RoutingControlSpec, regions: readonly string[]): string[] {
-  return spec.kind === 'generator' ? [spec.name] : regions.map((region) => regionalRoutingControlName(spec.name, region));
-}
-
 /** Rotor's defaults: per app, exactly one region's dns control On, and exactly one region's app control On. */
 export function defaultSafetyRules(regions: readonly string[], topology: Topology = rotorManifest): SafetyRuleSpec[] {
-  return topology.routingControls
-    .filter((spec) => spec.kind === 'dns' || spec.kind === 'app')
-    .flatMap((spec): SafetyRuleSpec[] => {
-      const assertedControls = regionalNames(spec, regions);
-      return [
-        { kind: 'assertion', name: `${spec.name}-at-least-one-on`, assertedControls, ruleConfig: { type: 'ATLEAST', threshold: 1, inverted: false } },
-        // ATLEAST has no upper bound; "not (at least two On)" is AWS's own way to say "at most one On".
-        { kind: 'assertion', name: `${spec.name}-at-most-one-on`, assertedControls, ruleConfig: { type: 'ATLEAST', threshold: 2, inverted: true } },
-      ];
-    });
+  return manifestSafetyRules(regions, topology);
 }
 
 export function buildClusterConfiguration(options: ClusterConfigurationOptions): ClusterConfiguration {
@@ -125,10 +94,11 @@ export function buildClusterConfiguration(options: ClusterConfigurationOptions):
   const panels = new Map<AppName, ControlPanel>();
   const routingControls: RoutingControlDefinition[] = [];
   for (const spec of topology.routingControls) {
-    const app = spec.app ?? appOfControlName(spec.name);
+    const app = appOfRoutingControl(spec);
+    if (!app) throw new ArcConfigurationError(`routing control ${spec.name} names no app`);
     const controlPanel = panels.get(app) ?? controlPanelFor(app);
     panels.set(app, controlPanel);
-    for (const name of regionalNames(spec, regions)) {
+    for (const name of routingControlNames(spec, regions)) {
       const initialState =
         spec.kind === 'generator' ? (options.generatorInitially ?? 'Off') : name.endsWith(`-${activeRegion}`) ? 'On' : 'Off';
       routingControls.push({ name, arn: `${controlPanel.arn}/routingcontrol/${hexId('routingcontrol', name, 16)}`, controlPanel, initialState });
@@ -141,12 +111,6 @@ export function buildClusterConfiguration(options: ClusterConfigurationOptions):
   const repeated = ruleNames.find((name, index) => ruleNames.indexOf(name) !== index);
   if (repeated) throw new ArcConfigurationError(`safety rule ${repeated} is defined twice`);
   return { controlPanels: [...panels.values()], routingControls, safetyRules };
-}
-
-function appOfControlName(name: string): AppName {
-  if (name.startsWith('trade-matching-')) return 'trade-matching';
-  if (name.startsWith('settlement-')) return 'settlement';
-  throw new ArcConfigurationError(`routing control ${name} names no app`);
 }
 
 function resolveSafetyRule(spec: SafetyRuleSpec, controls: ReadonlyMap<string, RoutingControlDefinition>): SafetyRule {

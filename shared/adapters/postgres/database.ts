@@ -4,6 +4,7 @@ import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from '#shared/adapters/postgres/pglite-dialect.ts';
+import { CREDENTIALS_PARAMETER } from '#shared/adapters/secrets/secret-credentials.ts';
 
 /**
  * Opens Rotor's relational store: Aurora PostgreSQL (or any PostgreSQL) through a `pg` pool when a URL is
@@ -121,6 +122,12 @@ function parsePostgresUrl(url: string): URL {
   if (!parsed.hostname) throw new DatabaseConfigError(`the PostgreSQL URL has no host: ${redactedUrl(parsed)}`);
   if (parsed.pathname.length <= 1) {
     throw new DatabaseConfigError(`the PostgreSQL URL names no database: ${redactedUrl(parsed)}`);
+  }
+  if (parsed.searchParams.has(CREDENTIALS_PARAMETER)) {
+    // pg would ignore the parameter and connect without a password; the secret is read by the registry's opener.
+    throw new DatabaseConfigError(
+      `the PostgreSQL URL still names a ${CREDENTIALS_PARAMETER} secret; open it with openDatabaseFromConnectionString, which reads it`,
+    );
   }
   return parsed;
 }

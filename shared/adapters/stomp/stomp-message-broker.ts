@@ -11,12 +11,18 @@
  */
 import type { ConsumeOptions, MessageBroker, MessageHeaders, QueueConsumer } from '#shared/ports/message-broker.ts';
 import { BrokerUnavailableError, BrokerUsageError } from '#shared/ports/message-broker.ts';
+import type { SecretSource } from '#shared/ports/secrets.ts';
 import { StompQueueConsumer } from './stomp-queue-consumer.ts';
-import { awaitReceipt, closeStomp, connectStomp, parseStompUrl, toBrokerError, type StompClient, type StompEndpoint, type StompMessage } from './stomp-connection.ts';
+import { awaitReceipt, closeStomp, connectStomp, parseStompEndpoints, toBrokerError, type StompClient, type StompEndpoint, type StompMessage } from './stomp-connection.ts';
 
 export interface StompMessageBrokerOptions {
-  /** `stomp://[login:passcode@]host:port` */
+  /**
+   * `stomp://[login:passcode@]host:port` or `stomp+ssl://host:port?credentials=<secret id>`, or a comma-separated list
+   * of them for an active/standby pair (see parseStompEndpoints).
+   */
   readonly url: string;
+  /** Where a `credentials` secret of the URL is read; Secrets Manager when omitted. */
+  readonly secrets?: SecretSource;
   /** Deliveries after which a message is dead-lettered instead of handed out again (ActiveMQ's default is 6). */
   readonly maxDeliveries?: number;
   readonly connectTimeoutMs?: number;
@@ -27,7 +33,9 @@ export interface StompMessageBrokerOptions {
 }
 
 export interface StompSettings {
-  readonly endpoint: StompEndpoint;
+  /** Every endpoint of the URL (one, or each instance of an active/standby pair); connectStomp fails over between them. */
+  readonly endpoint: readonly StompEndpoint[];
+  readonly secrets: SecretSource | undefined;
   readonly maxDeliveries: number;
   readonly connectTimeoutMs: number;
   readonly receiptTimeoutMs: number;
@@ -46,7 +54,8 @@ export class StompMessageBroker implements MessageBroker {
 
   constructor(options: StompMessageBrokerOptions) {
     this.settings = {
-      endpoint: parseStompUrl(options.url),
+      endpoint: parseStompEndpoints(options.url),
+      secrets: options.secrets,
       maxDeliveries: options.maxDeliveries ?? 6,
       connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
       receiptTimeoutMs: options.receiptTimeoutMs ?? 15_000,
@@ -81,7 +90,7 @@ export class StompMessageBroker implements MessageBroker {
   async queueDepth(queue: string): Promise<number> {
     this.ensureOpen();
     assertQueueName(queue);
-    const client = await connectStomp(this.settings.endpoint, this.settings.connectTimeoutMs);
+    const client = await connectStomp(this.settings.endpoint, this.settings.connectTimeoutMs, this.settings.secrets);
     try {
       return await new Promise<number>((resolve, reject) => {
         let count = 0;
@@ -119,7 +128,7 @@ export class StompMessageBroker implements MessageBroker {
   /** One shared connection for sending; replaced after it fails, so an outage heals on the next send. */
   private senderClient(): Promise<StompClient> {
     if (!this.sender) {
-      const connecting = connectStomp(this.settings.endpoint, this.settings.connectTimeoutMs);
+      const connecting = connectStomp(this.settings.endpoint, this.settings.connectTimeoutMs, this.settings.secrets);
       this.sender = connecting;
       connecting.then(
         (client) => client.on('error', () => this.sender === connecting && (this.sender = undefined)),

@@ -42,7 +42,7 @@ export class StompQueueConsumer implements QueueConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const client = await connectStomp(this.settings.endpoint, this.settings.connectTimeoutMs);
+    const client = await connectStomp(this.settings.endpoint, this.settings.connectTimeoutMs, this.settings.secrets);
     const connection = ++this.connection;
     this.client = client;
     this.broken = false;

@@ -1,0 +1,55 @@
+import type { Topology } from '#shared/topology/index.ts';
+import { alarmPlans, type AlarmPlan } from './alarms.ts';
+import { brokerPlan, databasePlans, failureQueuePlans, streamPlans, tablePlans, type BrokerPlan, type DatabasePlan, type FailureQueuePlan, type StreamPlan, type TablePlan } from './data.ts';
+import { functionPlans, type FunctionPlan } from './functions.ts';
+import { kinesisMappingPlans, mqMappingPlans, type KinesisMappingPlan, type MqMappingPlan } from './mappings.ts';
+import { routingPlan, type RoutingPlan } from './routing.ts';
+import type { StageContext } from './stage.ts';
+import { stateMachinePlans, type StateMachinePlan } from './workflows.ts';
+
+/**
+ * Everything one stage deploys, as data: the stack files create exactly these resources and nothing else, and the
+ * policy tests (tests/unit/stacks/) hold this plan to Rotor's rules for every stage of the manifest.
+ */
+
+export interface StagePlan {
+  readonly context: StageContext;
+  readonly streams: readonly StreamPlan[];
+  readonly tables: readonly TablePlan[];
+  readonly failureQueues: readonly FailureQueuePlan[];
+  readonly broker: BrokerPlan;
+  readonly databases: readonly DatabasePlan[];
+  readonly functions: readonly FunctionPlan[];
+  readonly kinesisMappings: readonly KinesisMappingPlan[];
+  readonly mqMappings: readonly MqMappingPlan[];
+  readonly stateMachines: readonly StateMachinePlan[];
+  readonly routing: RoutingPlan;
+  readonly alarms: readonly AlarmPlan[];
+}
+
+export interface PlanOptions {
+  /** Reads and parses a `workflows/*.asl.json` file by its manifest path. */
+  readonly readDefinition?: (path: string) => unknown;
+}
+
+export function planStage(topology: Topology, context: StageContext, options: PlanOptions = {}): StagePlan {
+  const permanent = context.environment === 'prod';
+  const broker = brokerPlan(topology, context);
+  const databases = databasePlans(topology, context);
+  return {
+    context,
+    streams: streamPlans(topology, context),
+    tables: tablePlans(topology, context, { deletionProtection: permanent }),
+    failureQueues: failureQueuePlans(topology, context),
+    broker,
+    databases,
+    functions: functionPlans(topology, context, { broker, databases }),
+    kinesisMappings: kinesisMappingPlans(topology, context),
+    mqMappings: mqMappingPlans(topology, context),
+    stateMachines: stateMachinePlans(topology, context, options.readDefinition),
+    routing: routingPlan(topology, context),
+    alarms: alarmPlans(topology, context, { broker, databases }),
+  };
+}
+
+export { stageContext, stageIdentity, physicalName, arnOf, regionCode, InvalidStageError, type StageContext } from './stage.ts';

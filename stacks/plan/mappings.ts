@@ -1,0 +1,87 @@
+import type { Topology } from '#shared/topology/index.ts';
+import { regionalControlName } from '#shared/topology/routing.ts';
+import { arnOf, physicalName, type StageContext } from './stage.ts';
+
+/**
+ * Event-source mappings from the manifest's triggers, every field as the manifest says: AWS's defaults (LATEST,
+ * endless retries, no bisect, no partial-batch responses) would lose or block trades.
+ */
+
+export interface KinesisMappingPlan {
+  readonly function: string;
+  readonly stream: string;
+  readonly args: {
+    eventSourceArn: string;
+    functionName: string;
+    startingPosition: 'TRIM_HORIZON' | 'LATEST';
+    batchSize: number;
+    maximumBatchingWindowInSeconds: number;
+    parallelizationFactor: number;
+    bisectBatchOnFunctionError: boolean;
+    maximumRetryAttempts: number;
+    maximumRecordAgeInSeconds: number;
+    functionResponseTypes: string[];
+    destinationConfig: { onFailure: { destinationArn: string } };
+  };
+}
+
+export interface MqMappingPlan {
+  readonly function: string;
+  readonly queue: string;
+  /** The routing control (in this region) the mapping follows; the workflows enable it while the control is On. */
+  readonly enabledBy: string | undefined;
+  /** `queues`: Lambda reads one queue per MQ mapping. */
+  readonly args: { functionName: string; queues: string; batchSize: number; maximumBatchingWindowInSeconds: number; enabled: boolean };
+}
+
+export function kinesisMappingPlans(topology: Pick<Topology, 'functions'>, context: StageContext): KinesisMappingPlan[] {
+  return topology.functions.flatMap((fn) =>
+    fn.triggers.flatMap((trigger) =>
+      trigger.kind !== 'kinesis'
+        ? []
+        : [
+            {
+              function: fn.name,
+              stream: trigger.stream,
+              args: {
+                eventSourceArn: arnOf.stream(context, trigger.stream),
+                functionName: physicalName(context, fn.name),
+                startingPosition: trigger.startingPosition,
+                batchSize: trigger.batchSize,
+                maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds,
+                parallelizationFactor: trigger.parallelizationFactor,
+                bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
+                maximumRetryAttempts: trigger.maximumRetryAttempts,
+                maximumRecordAgeInSeconds: trigger.maximumRecordAgeInSeconds,
+                functionResponseTypes: [...trigger.functionResponseTypes],
+                destinationConfig: { onFailure: { destinationArn: arnOf.sqsQueue(context, trigger.onFailure) } },
+              },
+            },
+          ],
+    ),
+  );
+}
+
+/** Enabled at first only in the primary region, whose queue controls an operator turns On first (docs/deploy.md). */
+export function mqMappingPlans(topology: Pick<Topology, 'functions'>, context: StageContext): MqMappingPlan[] {
+  return topology.functions.flatMap((fn) =>
+    fn.triggers.flatMap((trigger) =>
+      trigger.kind !== 'mq'
+        ? []
+        : [
+            {
+              function: fn.name,
+              queue: trigger.queue,
+              enabledBy: trigger.enabledBy === undefined ? undefined : regionalControlName(trigger.enabledBy, context.region),
+              args: {
+                functionName: physicalName(context, fn.name),
+                queues: trigger.queue,
+                batchSize: trigger.batchSize,
+                maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds,
+                enabled: trigger.enabledBy === undefined || context.isPrimary,
+              },
+            },
+          ],
+    ),
+  );
+}
