@@ -28,13 +28,15 @@ export function createBroker(plan: StagePlan, network: Network) {
     securityGroups: network.securityGroups,
     users: [{ username, password: password.result }],
   });
-  const stompEndpoint = broker.instances.apply((instances) => {
-    const endpoint = instances[0]?.endpoints.find((candidate) => candidate.startsWith('stomp+ssl://'));
-    if (!endpoint) throw new Error(`broker ${plan.broker.name} lists no stomp+ssl endpoint`);
-    return endpoint;
+  // Both instances of the active/standby pair, in one URL: clients try them in turn (shared/adapters/stomp/).
+  const stompEndpoints = broker.instances.apply((instances) => {
+    const endpoints = instances.flatMap((instance) => instance.endpoints.filter((endpoint) => endpoint.startsWith('stomp+ssl://')));
+    if (endpoints.length === 0) throw new Error(`broker ${plan.broker.name} lists no stomp+ssl endpoint`);
+    return endpoints;
   });
-  const url = $interpolate`${stompEndpoint}?credentials=${encodeURIComponent(plan.broker.credentialsSecretName)}`;
-  return { broker, secret, url };
+  const url = $interpolate`${stompEndpoints.apply((endpoints) => endpoints.join(','))}?credentials=${encodeURIComponent(plan.broker.credentialsSecretName)}`;
+  const firstHost = stompEndpoints.apply((endpoints) => new URL(endpoints[0]!).hostname);
+  return { broker, secret, url, firstHost };
 }
 
 export type Broker = ReturnType<typeof createBroker>;

@@ -30,7 +30,7 @@ export async function deployStage() {
   const broker = createBroker(plan, network);
   const databases = createDatabases(plan, network);
   const dns = process.env.ROTOR_DNS_ZONE_ID && process.env.ROTOR_DNS_DOMAIN ? { zoneId: process.env.ROTOR_DNS_ZONE_ID, domain: process.env.ROTOR_DNS_DOMAIN } : undefined;
-  const routing = createRouting(plan, broker.url.apply((url) => new URL(url).hostname), dns);
+  const routing = createRouting(plan, broker.firstHost, dns);
 
   // Every region's broker URL, published in every region, so outbound gateways can send to the other app's region.
   const brokersPath = `/rotor/${context.environment}/brokers/`;

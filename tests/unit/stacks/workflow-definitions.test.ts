@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkDefinition, visitStates, type AslState, type AslStateMachine } from '#local/stepfunctions/definition.ts';
 import { topology } from '#shared/topology/index.ts';
-import { arnOf, stageContext } from '../../../stacks/plan/stage.ts';
-import { functionArnTemplate, renderDefinition, stateMachinePlans, UnrenderableWorkflowError } from '../../../stacks/plan/workflows.ts';
+import { arnOf, stageContext } from '#stacks/plan/stage.ts';
+import { functionArnTemplate, renderDefinition, stateMachinePlans, UnrenderableWorkflowError } from '#stacks/plan/workflows.ts';
 
 const context = stageContext('prod-use1', topology.regions, { account: '123456789012' });
 const plans = stateMachinePlans(topology, context);
