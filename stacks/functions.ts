@@ -1,5 +1,5 @@
 import type { StagePlan } from './plan/index.ts';
-import type { PlannedValue } from './plan/functions.ts';
+import type { FunctionPlan, PlannedValue } from './plan/functions.ts';
 import type { Network } from './network.ts';
 import { logicalName } from './names.ts';
 
@@ -16,25 +16,13 @@ export interface FunctionInputs {
 /**
  * Every manifest function as a Lambda function (Node 22, arm64) with exactly the statements its plan grants, and
  * its event-source mappings: Kinesis with every no-loss setting of the manifest, MQ through the broker's secret.
+ * The mapping follower, run every minute, keeps each MQ mapping enabled exactly while its queue control is On.
  */
 export function createFunctions(plan: StagePlan, inputs: FunctionInputs, broker: { broker: aws.mq.Broker; secret: aws.secretsmanager.Secret }) {
   const functions = new Map(
     plan.functions.map((fn) => [
       fn.manifest,
-      new sst.aws.Function(logicalName('Function', fn.manifest), {
-        name: fn.name,
-        handler: fn.handler,
-        runtime: 'nodejs22.x',
-        architecture: 'arm64',
-        timeout: `${fn.timeoutSeconds} seconds`,
-        memory: `${fn.memorySizeMB} MB`,
-        environment: Object.fromEntries(Object.entries(fn.environment).map(([variable, value]) => [variable, resolve(value, inputs)])),
-        permissions: fn.permissions.map((statement) => ({ actions: [...statement.actions], resources: [...statement.resources] })),
-        ...(fn.inVpc ? { vpc: inputs.network } : {}),
-        logging: { retention: '1 month', format: 'json' },
-        // PGlite is the twin's database; on AWS matching talks to Aurora through pg.
-        nodejs: { esbuild: { external: ['@electric-sql/pglite'] } },
-      }),
+      new sst.aws.Function(logicalName('Function', fn.manifest), functionArgs(fn, inputs)),
     ]),
   );
   const functionNamed = (name: string) => {
@@ -49,8 +37,8 @@ export function createFunctions(plan: StagePlan, inputs: FunctionInputs, broker:
       functionName: functionNamed(mapping.function).name,
     });
   }
-  for (const mapping of plan.mqMappings) {
-    new aws.lambda.EventSourceMapping(
+  const followed = plan.mqMappings.map((mapping) => {
+    const resource = new aws.lambda.EventSourceMapping(
       logicalName('Mapping', mapping.function, mapping.queue),
       {
         ...mapping.args,
@@ -58,14 +46,51 @@ export function createFunctions(plan: StagePlan, inputs: FunctionInputs, broker:
         eventSourceArn: broker.broker.arn,
         sourceAccessConfigurations: [{ type: 'BASIC_AUTH', uri: broker.secret.arn }],
       },
-      // The workflows turn a gateway's mappings on and off with the region's queue control.
+      // The mapping follower turns it on and off with the region's queue control; the stack must not undo that.
       { ignoreChanges: ['enabled'] },
     );
-  }
+    return { mapping, resource };
+  });
+
+  const follower = plan.mappingFollower;
+  const followedMappings = $jsonStringify(followed.filter(({ mapping }) => mapping.enabledBy).map(({ mapping, resource }) => ({ uuid: resource.uuid, control: mapping.enabledBy })));
+  const followerFunction = new sst.aws.Function(logicalName('Function', follower.manifest), {
+    ...functionArgs(follower, inputs),
+    environment: { ...resolveAll(follower.environment, inputs), FOLLOWED_MAPPINGS: followedMappings },
+  });
+  new sst.aws.Cron('MappingFollowerSchedule', { schedule: follower.schedule, function: followerFunction.arn });
   return functions;
 }
 
-function resolve(value: PlannedValue, inputs: FunctionInputs): $util.Input<string> {
+function functionArgs(fn: FunctionPlan, inputs: FunctionInputs): sst.aws.FunctionArgs {
+  return {
+    name: fn.name,
+    handler: fn.handler,
+    runtime: 'nodejs22.x',
+    architecture: 'arm64',
+    timeout: `${fn.timeoutSeconds} seconds`,
+    memory: `${fn.memorySizeMB} MB`,
+    environment: resolveAll(fn.environment, inputs),
+    permissions: fn.permissions.map((statement) => ({
+      actions: [...statement.actions],
+      resources: [...statement.resources],
+      ...(statement.conditions ? { conditions: statement.conditions.map((condition) => ({ ...condition, values: [...condition.values] })) } : {}),
+    })),
+    ...(fn.inVpc ? { vpc: inputs.network } : {}),
+    logging: { retention: '1 month', format: 'json' },
+    // PGlite is the twin's database; on AWS matching talks to Aurora through pg.
+    nodejs: { esbuild: { external: ['@electric-sql/pglite'] } },
+  };
+}
+
+/** Every variable but the follower's list, which exists only once the mappings do. */
+function resolveAll(environment: FunctionPlan['environment'], inputs: FunctionInputs): Record<string, $util.Input<string>> {
+  return Object.fromEntries(
+    Object.entries(environment).flatMap(([variable, value]) => ('followedMappings' in value ? [] : [[variable, resolve(value, inputs)] as const])),
+  );
+}
+
+function resolve(value: Exclude<PlannedValue, { followedMappings: true }>, inputs: FunctionInputs): $util.Input<string> {
   if ('literal' in value) return value.literal;
   if ('brokerUrl' in value) return inputs.brokerUrl;
   if ('edgeBrokers' in value) return inputs.edgeBrokers;

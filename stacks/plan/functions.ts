@@ -16,11 +16,14 @@ export type PlannedValue =
   | { readonly brokerUrl: true }
   | { readonly edgeBrokers: true }
   | { readonly databaseUrl: string }
-  | { readonly routingControlEndpoints: true };
+  | { readonly routingControlEndpoints: true }
+  /** The MQ mappings the mapping follower keeps in step with their queue controls, as `[{uuid, control}]`. */
+  | { readonly followedMappings: true };
 
 export interface Statement {
   readonly actions: readonly string[];
   readonly resources: readonly string[];
+  readonly conditions?: readonly { readonly test: string; readonly variable: string; readonly values: readonly string[] }[];
 }
 
 export interface FunctionPlan {

@@ -2,7 +2,7 @@ import type { Topology } from '#shared/topology/index.ts';
 import { alarmPlans, type AlarmPlan } from './alarms.ts';
 import { brokerPlan, databasePlans, failureQueuePlans, streamPlans, tablePlans, type BrokerPlan, type DatabasePlan, type FailureQueuePlan, type StreamPlan, type TablePlan } from './data.ts';
 import { functionPlans, type FunctionPlan } from './functions.ts';
-import { kinesisMappingPlans, mqMappingPlans, type KinesisMappingPlan, type MqMappingPlan } from './mappings.ts';
+import { kinesisMappingPlans, mappingFollowerPlan, mqMappingPlans, type KinesisMappingPlan, type MqMappingPlan } from './mappings.ts';
 import { routingPlan, type RoutingPlan } from './routing.ts';
 import type { StageContext } from './stage.ts';
 import { stateMachinePlans, type StateMachinePlan } from './workflows.ts';
@@ -22,6 +22,7 @@ export interface StagePlan {
   readonly functions: readonly FunctionPlan[];
   readonly kinesisMappings: readonly KinesisMappingPlan[];
   readonly mqMappings: readonly MqMappingPlan[];
+  readonly mappingFollower: ReturnType<typeof mappingFollowerPlan>;
   readonly stateMachines: readonly StateMachinePlan[];
   readonly routing: RoutingPlan;
   readonly alarms: readonly AlarmPlan[];
@@ -46,6 +47,7 @@ export function planStage(topology: Topology, context: StageContext, options: Pl
     functions: functionPlans(topology, context, { broker, databases }),
     kinesisMappings: kinesisMappingPlans(topology, context),
     mqMappings: mqMappingPlans(topology, context),
+    mappingFollower: mappingFollowerPlan(topology, context),
     stateMachines: stateMachinePlans(topology, context, options.readDefinition),
     routing: routingPlan(topology, context),
     alarms: alarmPlans(topology, context, { broker, databases }),

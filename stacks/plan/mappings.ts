@@ -1,5 +1,6 @@
 import type { Topology } from '#shared/topology/index.ts';
 import { regionalControlName } from '#shared/topology/routing.ts';
+import { ROUTING_READ_ACTIONS, routingControlsArn, type FunctionPlan } from './functions.ts';
 import { arnOf, physicalName, type StageContext } from './stage.ts';
 
 /**
@@ -84,4 +85,32 @@ export function mqMappingPlans(topology: Pick<Topology, 'functions'>, context: S
           ],
     ),
   );
+}
+
+/**
+ * AWS's side of `enabledBy`: a function run every minute by EventBridge that, for about a minute, checks every five
+ * seconds that each MQ mapping of this region is enabled exactly while its queue control is On
+ * (shared/operations/mapping-follower.ts). It may read and update only mappings of this region's gateways.
+ */
+export function mappingFollowerPlan(topology: Pick<Topology, 'functions'>, context: StageContext): FunctionPlan & { schedule: 'rate(1 minute)' } {
+  const gateways = [...new Set(mqMappingPlans(topology, context).filter((mapping) => mapping.enabledBy).map((mapping) => mapping.function))];
+  return {
+    manifest: 'mapping-follower',
+    name: physicalName(context, 'mapping-follower'),
+    arn: arnOf.function(context, 'mapping-follower'),
+    handler: 'functions/operations/mapping-follower.handler',
+    timeoutSeconds: 70,
+    memorySizeMB: 256,
+    environment: { ROUTING_CONTROL_ENDPOINTS: { routingControlEndpoints: true }, FOLLOWED_MAPPINGS: { followedMappings: true } },
+    permissions: [
+      { actions: ROUTING_READ_ACTIONS, resources: [routingControlsArn(context)] },
+      {
+        actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+        resources: [`arn:${context.partition}:lambda:${context.region}:${context.account}:event-source-mapping:*`],
+        conditions: [{ test: 'ArnLike', variable: 'lambda:FunctionArn', values: gateways.map((gateway) => arnOf.function(context, gateway)) }],
+      },
+    ],
+    inVpc: false,
+    schedule: 'rate(1 minute)',
+  };
 }

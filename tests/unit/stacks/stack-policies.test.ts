@@ -33,7 +33,7 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
 
   it('grants no function a statement on every resource, except the EC2 calls IAM cannot scope', () => {
     // Act
-    const statements = plan.functions.flatMap((fn) => fn.permissions.map((statement) => ({ fn: fn.manifest, ...statement })));
+    const statements = [...plan.functions, plan.mappingFollower].flatMap((fn) => fn.permissions.map((statement) => ({ fn: fn.manifest, ...statement })));
 
     // Assess
     for (const statement of statements) {
@@ -93,6 +93,21 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
     // Assess
     expect(invoked.length).toBeGreaterThan(0);
     for (const arn of invoked) expect(deployedArns.has(arn), arn).toBe(true);
+  });
+
+  it("lets the mapping follower touch only this region's gateways' mappings", () => {
+    // Prepare
+    const gateways = topology.functions.filter((fn) => fn.triggers.some((trigger) => trigger.kind === 'mq' && trigger.enabledBy)).map((fn) => fn.name);
+
+    // Act
+    const lambdaStatements = plan.mappingFollower.permissions.filter((statement) => statement.actions.some((action) => action.startsWith('lambda:')));
+
+    // Assess
+    expect(lambdaStatements).toHaveLength(1);
+    expect(lambdaStatements[0]!.resources).toEqual([`arn:aws:lambda:${plan.context.region}:${ACCOUNT}:event-source-mapping:*`]);
+    expect(lambdaStatements[0]!.conditions).toEqual([
+      { test: 'ArnLike', variable: 'lambda:FunctionArn', values: gateways.map((name) => `arn:aws:lambda:${plan.context.region}:${ACCOUNT}:function:rotor-prod-${name}`) },
+    ]);
   });
 
   it('starts a passive region with its gateways not consuming, following their queue control', () => {
