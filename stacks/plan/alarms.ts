@@ -87,18 +87,19 @@ export function alarmPlans(
         evaluationPeriods: 1,
       }),
     );
-  const deadLetters = data.broker.queues.map((queue) =>
-    alarm(context, `${queue}-dead-letters`, {
-      description: `messages in DLQ.${queue} on the broker: a gateway refused them repeatedly`,
+  // Amazon MQ reports an active/standby pair's metrics per instance, as `<broker>-1` and `<broker>-2`.
+  const deadLetters = data.broker.queues.flatMap((queue) => ['1', '2'].map((instance) =>
+    alarm(context, `${queue}-dead-letters-${instance}`, {
+      description: `messages in DLQ.${queue} on broker instance ${instance}: a gateway refused them repeatedly`,
       namespace: 'AWS/AmazonMQ',
       metricName: 'QueueSize',
-      dimensions: { Broker: data.broker.name, Queue: `DLQ.${queue}` },
+      dimensions: { Broker: `${data.broker.name}-${instance}`, Queue: `DLQ.${queue}` },
       statistic: 'Maximum',
       threshold: 0,
       periodSeconds: 60,
       evaluationPeriods: 1,
     }),
-  );
+  ));
   const nacks = topology.functions
     .filter((fn) => fn.name.endsWith('-ingestion'))
     .map((fn) =>

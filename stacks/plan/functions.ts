@@ -6,8 +6,8 @@ import { arnOf, physicalName, type StageContext } from './stage.ts';
 /**
  * Each manifest function as a Lambda function: its environment, with manifest resources resolved to what this
  * stage named them, and its IAM statements, derived from nothing but its manifest entry (the resources its env
- * names, its triggers, the control-plane operations it declares). Nothing is granted on `*` except the EC2
- * describe calls an MQ event-source mapping makes, which IAM cannot scope to a resource.
+ * names, its triggers, the control-plane operations it declares). Nothing is granted on `*` except read-only calls
+ * IAM cannot scope to a resource (UNSCOPABLE_ACTIONS).
  */
 
 /** A variable's value: known now, or an output of a resource the stack creates (the broker, a cluster, ARC). */
@@ -47,8 +47,15 @@ export const KINESIS_WRITE_ACTIONS = ['kinesis:PutRecord', 'kinesis:PutRecords',
 /** What Lambda's poller needs, with the function's role, to read a stream for an event-source mapping. */
 export const KINESIS_READ_ACTIONS = ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:ListShards'] as const;
 /** EC2 calls an MQ mapping's poller makes to reach the broker's VPC; IAM offers no resource to scope them to. */
-export const UNSCOPABLE_ACTIONS = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'] as const;
-export const ROUTING_READ_ACTIONS = ['route53-recovery-cluster:GetRoutingControlState', 'route53-recovery-cluster:ListRoutingControls'] as const;
+export const VPC_DESCRIBE_ACTIONS = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'] as const;
+/**
+ * Listing the cluster's controls (how the routing adapter finds a control's ARN by name) names no control, so it is
+ * granted on every resource; it reads names and states only.
+ */
+export const ROUTING_LIST_ACTIONS = ['route53-recovery-cluster:ListRoutingControls'] as const;
+/** The only actions granted on `*`: read-only calls IAM cannot scope to a resource. */
+export const UNSCOPABLE_ACTIONS: readonly string[] = [...VPC_DESCRIBE_ACTIONS, ...ROUTING_LIST_ACTIONS];
+export const ROUTING_READ_ACTIONS = ['route53-recovery-cluster:GetRoutingControlState'] as const;
 export const ROUTING_WRITE_ACTIONS = ['route53-recovery-cluster:UpdateRoutingControlState', 'route53-recovery-cluster:UpdateRoutingControlStates'] as const;
 export const AURORA_GLOBAL_ACTIONS = ['rds:DescribeGlobalClusters', 'rds:DescribeDBClusters', 'rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'] as const;
 
@@ -77,6 +84,7 @@ export function functionPlans(topology: Pick<Topology, 'functions' | 'queues' | 
 
     const statements: Statement[] = [
       { actions: ROUTING_READ_ACTIONS, resources: [routingControlsArn(context)] },
+      { actions: ROUTING_LIST_ACTIONS, resources: ['*'] },
       ...(tables.length ? [{ actions: DYNAMODB_ACTIONS, resources: unique(tables).map((table) => arnOf.table(context, table)) }] : []),
       ...(streams.length ? [{ actions: KINESIS_WRITE_ACTIONS, resources: unique(streams).map((stream) => arnOf.stream(context, stream)) }] : []),
       ...fn.triggers.flatMap((trigger): Statement[] =>
@@ -92,7 +100,7 @@ export function functionPlans(topology: Pick<Topology, 'functions' | 'queues' | 
       ...(mqTriggers.length
         ? [
             { actions: ['mq:DescribeBroker'], resources: [`arn:${context.partition}:mq:${context.region}:${context.account}:broker:${dependencies.broker.name}:*`] },
-            { actions: UNSCOPABLE_ACTIONS, resources: ['*'] },
+            { actions: VPC_DESCRIBE_ACTIONS, resources: ['*'] },
           ]
         : []),
       ...(databases.length

@@ -1,6 +1,6 @@
 import type { Topology } from '#shared/topology/index.ts';
 import { regionalControlName } from '#shared/topology/routing.ts';
-import { ROUTING_READ_ACTIONS, routingControlsArn, type FunctionPlan } from './functions.ts';
+import { ROUTING_LIST_ACTIONS, ROUTING_READ_ACTIONS, routingControlsArn, type FunctionPlan } from './functions.ts';
 import { arnOf, physicalName, type StageContext } from './stage.ts';
 
 /**
@@ -104,6 +104,7 @@ export function mappingFollowerPlan(topology: Pick<Topology, 'functions'>, conte
     environment: { ROUTING_CONTROL_ENDPOINTS: { routingControlEndpoints: true }, FOLLOWED_MAPPINGS: { followedMappings: true } },
     permissions: [
       { actions: ROUTING_READ_ACTIONS, resources: [routingControlsArn(context)] },
+      { actions: ROUTING_LIST_ACTIONS, resources: ['*'] },
       {
         actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
         resources: [`arn:${context.partition}:lambda:${context.region}:${context.account}:event-source-mapping:*`],

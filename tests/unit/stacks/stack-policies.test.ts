@@ -38,7 +38,10 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
     // Assess
     for (const statement of statements) {
       for (const action of statement.actions) expect(action, statement.fn).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
-      if (statement.resources.includes('*')) expect(statement.actions, statement.fn).toEqual(UNSCOPABLE_ACTIONS);
+      if (statement.resources.includes('*')) {
+        expect(statement.resources, statement.fn).toEqual(['*']);
+        for (const action of statement.actions) expect(UNSCOPABLE_ACTIONS, `${statement.fn} ${action}`).toContain(action);
+      }
     }
   });
 
