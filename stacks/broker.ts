@@ -24,7 +24,7 @@ export function createBroker(plan: StagePlan, network: Network) {
   const broker = new aws.mq.Broker('Broker', {
     ...plan.broker.args,
     configuration: { id: configuration.id, revision: configuration.latestRevision },
-    subnetIds: network.privateSubnets.apply((subnets) => subnets.slice(0, 2)),
+    subnetIds: network.privateSubnets,
     securityGroups: network.securityGroups,
     users: [{ username, password: password.result }],
   });

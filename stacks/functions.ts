@@ -76,7 +76,7 @@ function functionArgs(fn: FunctionPlan, inputs: FunctionInputs): sst.aws.Functio
       resources: [...statement.resources],
       ...(statement.conditions ? { conditions: statement.conditions.map((condition) => ({ ...condition, values: [...condition.values] })) } : {}),
     })),
-    ...(fn.inVpc ? { vpc: inputs.network } : {}),
+    ...(fn.inVpc ? { vpc: { privateSubnets: inputs.network.privateSubnets, securityGroups: inputs.network.securityGroups } } : {}),
     logging: { retention: '1 month', format: 'json' },
     // PGlite is the twin's database; on AWS matching talks to Aurora through pg.
     nodejs: { esbuild: { external: ['@electric-sql/pglite'] } },

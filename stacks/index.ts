@@ -23,7 +23,7 @@ export async function deployStage() {
   const context = stageContext($app.stage, topology.regions, { account: accountId, partition });
   const plan = planStage(topology, context, { readDefinition: (file) => JSON.parse(readFileSync(join(process.cwd(), file), 'utf8')) });
 
-  const network = createNetwork();
+  const network = createNetwork(plan);
   createStreams(plan);
   createTables(plan);
   createFailureQueues(plan);

@@ -3,6 +3,7 @@ import { alarmPlans, type AlarmPlan } from './alarms.ts';
 import { brokerPlan, databasePlans, failureQueuePlans, streamPlans, tablePlans, type BrokerPlan, type DatabasePlan, type FailureQueuePlan, type StreamPlan, type TablePlan } from './data.ts';
 import { functionPlans, type FunctionPlan } from './functions.ts';
 import { kinesisMappingPlans, mappingFollowerPlan, mqMappingPlans, type KinesisMappingPlan, type MqMappingPlan } from './mappings.ts';
+import { networkPlan, type NetworkPlan } from './network.ts';
 import { routingPlan, type RoutingPlan } from './routing.ts';
 import type { StageContext } from './stage.ts';
 import { stateMachinePlans, type StateMachinePlan } from './workflows.ts';
@@ -14,6 +15,7 @@ import { stateMachinePlans, type StateMachinePlan } from './workflows.ts';
 
 export interface StagePlan {
   readonly context: StageContext;
+  readonly network: NetworkPlan;
   readonly streams: readonly StreamPlan[];
   readonly tables: readonly TablePlan[];
   readonly failureQueues: readonly FailureQueuePlan[];
@@ -39,6 +41,7 @@ export function planStage(topology: Topology, context: StageContext, options: Pl
   const databases = databasePlans(topology, context);
   return {
     context,
+    network: networkPlan(topology, context),
     streams: streamPlans(topology, context),
     tables: tablePlans(topology, context, { deletionProtection: permanent }),
     failureQueues: failureQueuePlans(topology, context),

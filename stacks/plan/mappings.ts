@@ -90,10 +90,11 @@ export function mqMappingPlans(topology: Pick<Topology, 'functions'>, context: S
 /**
  * AWS's side of `enabledBy`: a function run every minute by EventBridge that, for about a minute, checks every five
  * seconds that each MQ mapping of this region is enabled exactly while its queue control is On
- * (shared/operations/mapping-follower.ts). It may read and update only mappings of this region's gateways.
+ * (shared/operations/mapping-follower.ts). It may read this region's mappings and update only its gateways'.
  */
 export function mappingFollowerPlan(topology: Pick<Topology, 'functions'>, context: StageContext): FunctionPlan & { schedule: 'rate(1 minute)' } {
   const gateways = [...new Set(mqMappingPlans(topology, context).filter((mapping) => mapping.enabledBy).map((mapping) => mapping.function))];
+  const mappingsArn = `arn:${context.partition}:lambda:${context.region}:${context.account}:event-source-mapping:*`;
   return {
     manifest: 'mapping-follower',
     name: physicalName(context, 'mapping-follower'),
@@ -105,9 +106,11 @@ export function mappingFollowerPlan(topology: Pick<Topology, 'functions'>, conte
     permissions: [
       { actions: ROUTING_READ_ACTIONS, resources: [routingControlsArn(context)] },
       { actions: ROUTING_LIST_ACTIONS, resources: ['*'] },
+      // Lambda evaluates `lambda:FunctionArn` on updates but not on reads, so only the update carries the condition.
+      { actions: ['lambda:GetEventSourceMapping'], resources: [mappingsArn] },
       {
-        actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
-        resources: [`arn:${context.partition}:lambda:${context.region}:${context.account}:event-source-mapping:*`],
+        actions: ['lambda:UpdateEventSourceMapping'],
+        resources: [mappingsArn],
         conditions: [{ test: 'ArnLike', variable: 'lambda:FunctionArn', values: gateways.map((gateway) => arnOf.function(context, gateway)) }],
       },
     ],

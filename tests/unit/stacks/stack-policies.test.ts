@@ -98,7 +98,7 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
     for (const arn of invoked) expect(deployedArns.has(arn), arn).toBe(true);
   });
 
-  it("lets the mapping follower touch only this region's gateways' mappings", () => {
+  it("lets the mapping follower read this region's mappings and update only its gateways'", () => {
     // Prepare
     const gateways = topology.functions.filter((fn) => fn.triggers.some((trigger) => trigger.kind === 'mq' && trigger.enabledBy)).map((fn) => fn.name);
 
@@ -106,9 +106,12 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
     const lambdaStatements = plan.mappingFollower.permissions.filter((statement) => statement.actions.some((action) => action.startsWith('lambda:')));
 
     // Assess
-    expect(lambdaStatements).toHaveLength(1);
-    expect(lambdaStatements[0]!.resources).toEqual([`arn:aws:lambda:${plan.context.region}:${ACCOUNT}:event-source-mapping:*`]);
-    expect(lambdaStatements[0]!.conditions).toEqual([
+    const updates = lambdaStatements.filter((statement) => statement.actions.includes('lambda:UpdateEventSourceMapping'));
+    expect(lambdaStatements.flatMap((statement) => statement.actions).sort()).toEqual(['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping']);
+    for (const statement of lambdaStatements) expect(statement.resources).toEqual([`arn:aws:lambda:${plan.context.region}:${ACCOUNT}:event-source-mapping:*`]);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.actions).toEqual(['lambda:UpdateEventSourceMapping']);
+    expect(updates[0]!.conditions).toEqual([
       { test: 'ArnLike', variable: 'lambda:FunctionArn', values: gateways.map((name) => `arn:aws:lambda:${plan.context.region}:${ACCOUNT}:function:rotor-prod-${name}`) },
     ]);
   });
