@@ -1,4 +1,4 @@
-import type { StagePlan } from './plan/index.ts';
+import { isPermanent, type StagePlan } from './plan/index.ts';
 import type { DatabasePlan } from './plan/data.ts';
 import type { Network } from './network.ts';
 import { logicalName } from './names.ts';
@@ -10,7 +10,7 @@ import { logicalName } from './names.ts';
  * `postgres://…?credentials=<secret>`.
  */
 export function createDatabases(plan: StagePlan, network: Network) {
-  const permanent = plan.context.environment === 'prod';
+  const permanent = isPermanent(plan.context);
   const subnetGroup = new aws.rds.SubnetGroup('DatabaseSubnets', { name: `rotor-${plan.context.environment}-databases`, subnetIds: network.privateSubnets });
   return plan.databases.map((database) => {
     const cluster = plan.context.isPrimary ? writer(database, plan, subnetGroup, network, permanent) : secondary(database, subnetGroup, network, permanent);

@@ -5,7 +5,7 @@ import { functionPlans, type FunctionPlan } from './functions.ts';
 import { kinesisMappingPlans, mappingFollowerPlan, mqMappingPlans, type KinesisMappingPlan, type MqMappingPlan } from './mappings.ts';
 import { networkPlan, type NetworkPlan } from './network.ts';
 import { routingPlan, type RoutingPlan } from './routing.ts';
-import type { StageContext } from './stage.ts';
+import { isPermanent, type StageContext } from './stage.ts';
 import { stateMachinePlans, type StateMachinePlan } from './workflows.ts';
 
 /**
@@ -36,14 +36,13 @@ export interface PlanOptions {
 }
 
 export function planStage(topology: Topology, context: StageContext, options: PlanOptions = {}): StagePlan {
-  const permanent = context.environment === 'prod';
   const broker = brokerPlan(topology, context);
   const databases = databasePlans(topology, context);
   return {
     context,
     network: networkPlan(topology, context),
     streams: streamPlans(topology, context),
-    tables: tablePlans(topology, context, { deletionProtection: permanent }),
+    tables: tablePlans(topology, context, { deletionProtection: isPermanent(context) }),
     failureQueues: failureQueuePlans(topology, context),
     broker,
     databases,
@@ -57,4 +56,4 @@ export function planStage(topology: Topology, context: StageContext, options: Pl
   };
 }
 
-export { stageContext, stageIdentity, physicalName, arnOf, regionCode, InvalidStageError, type StageContext } from './stage.ts';
+export { stageContext, stageIdentity, physicalName, arnOf, regionCode, isPermanent, InvalidStageError, type StageContext } from './stage.ts';

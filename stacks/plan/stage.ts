@@ -69,6 +69,14 @@ export function stageContext(stage: string, regions: readonly string[], account:
   };
 }
 
+/**
+ * `prod` is kept: deletion protection on, removal retains, final snapshots taken. sst.config.ts says the same of
+ * `prod-*` stages (tests/unit/stacks/sst-config.test.ts).
+ */
+export function isPermanent(context: Pick<StageIdentity, 'environment'>): boolean {
+  return context.environment === 'prod';
+}
+
 /** `rotor-<environment>-<manifest name>`: tables, streams, queues and functions, the same in every region. */
 export function physicalName(context: Pick<StageIdentity, 'environment'>, manifestName: string): string {
   return `rotor-${context.environment}-${manifestName.replace(/[^A-Za-z0-9-]/g, '-')}`;

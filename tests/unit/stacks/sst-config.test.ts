@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '#shared/topology/index.ts';
-import { InvalidStageError, regionCode, stageIdentity } from '#stacks/plan/stage.ts';
+import { InvalidStageError, isPermanent, regionCode, stageIdentity } from '#stacks/plan/stage.ts';
 
 /**
  * sst.config.ts must spell out its stage → region rule (SST evaluates `app()` with no imports). This holds it equal
@@ -42,11 +42,12 @@ describe('sst.config.ts', () => {
     // Assess
     expect(app.providers.aws.region).toBe(region);
     expect(stageIdentity(stage, topology.regions)).toEqual({ stage, environment: 'prod', region });
-    expect(app.protect).toBe(true);
+    expect(app.protect).toBe(isPermanent(stageIdentity(stage, topology.regions)));
     expect(app.removal).toBe('retain');
   });
 
-  it('lets a non-production stage be removed', () => {
+  it('lets a non-production stage be removed, as the stacks treat it', () => {
+    expect(isPermanent(stageIdentity('dev-usw2', topology.regions))).toBe(false);
     expect(config.app({ stage: 'dev-usw2' })).toMatchObject({ removal: 'remove', protect: false });
   });
 

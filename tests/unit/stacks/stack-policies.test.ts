@@ -150,6 +150,18 @@ describe('global resources', () => {
     expect(primary.databases.every((database) => database.writerHere)).toBe(true);
   });
 
+  it('gives each region its own address range and peers every pair of regions exactly once', () => {
+    // Act
+    const ranges = plans.map((plan) => plan.network.cidr);
+    const pairs = plans.flatMap((plan) => plan.network.peerings.map((peering) => [plan.context.region, peering.region].sort().join(' ↔ ')));
+
+    // Assess
+    expect(new Set(ranges).size).toBe(plans.length);
+    for (const plan of plans) expect([...plan.network.admittedCidrs].sort()).toEqual([...ranges].sort());
+    const expected = topology.regions.flatMap((region, index) => topology.regions.slice(index + 1).map((other) => [region, other].sort().join(' ↔ ')));
+    expect(pairs.sort()).toEqual(expected.sort());
+  });
+
   it('expires idempotency records by their TTL attribute', () => {
     for (const table of primary.tables.filter((candidate) => candidate.purpose === 'idempotency')) {
       const spec = topology.tables.find((candidate) => candidate.name === table.manifest)!;
