@@ -16,7 +16,8 @@ export interface FunctionInputs {
 /**
  * Every manifest function as a Lambda function (Node 22, arm64) with exactly the statements its plan grants, and
  * its event-source mappings: Kinesis with every no-loss setting of the manifest, MQ through the broker's secret.
- * The mapping follower, run every minute, keeps each MQ mapping enabled exactly while its queue control is On.
+ * The mapping follower, run every minute, keeps each MQ mapping enabled exactly while its queue control is On;
+ * the invoke-in relay runs the workflows' tasks that name another region.
  */
 export function createFunctions(plan: StagePlan, inputs: FunctionInputs, broker: { broker: aws.mq.Broker; secret: aws.secretsmanager.Secret }) {
   const functions = new Map(
@@ -59,6 +60,7 @@ export function createFunctions(plan: StagePlan, inputs: FunctionInputs, broker:
     environment: { ...resolveAll(follower.environment, inputs), FOLLOWED_MAPPINGS: followedMappings },
   });
   new sst.aws.Cron('MappingFollowerSchedule', { schedule: follower.schedule, function: followerFunction.arn });
+  functions.set(plan.invokeInRelay.manifest, new sst.aws.Function(logicalName('Function', plan.invokeInRelay.manifest), functionArgs(plan.invokeInRelay, inputs)));
   return functions;
 }
 

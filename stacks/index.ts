@@ -63,7 +63,7 @@ export async function deployStage() {
     region: context.region,
     primary: context.isPrimary,
     broker: broker.url,
-    functions: [...functions.values()].length,
+    functions: [...functions.values()].length + 1, // and the mapping follower
     stateMachines: workflows.map((machine) => machine.arn),
     alarmTopic: alarms.arn,
   };

@@ -55,6 +55,8 @@ export interface RegionSupervisorOptions {
   /** Where handler modules are resolved; the repository root when omitted. */
   readonly codeRoot?: string;
   readonly readyTimeoutMs?: number;
+  /** Each line the functions print after the ready line (EMF metrics among them), besides its copy in the log. */
+  readonly onFunctionOutput?: (line: string) => void;
   /** Called whenever the process is gone, asked to or not. */
   readonly onExit: (region: string, exit: RegionExit) => void;
 }
@@ -154,10 +156,14 @@ export class RegionSupervisor {
     this.exited = exited;
     try {
       // After the ready line, stdout carries what the functions print (Powertools logs and EMF metrics, as
-      // CloudWatch Logs would get them): it goes to the region's log with everything else.
+      // CloudWatch Logs would get them): it goes to the region's log with everything else, and to onFunctionOutput.
       const functionOutput = createWriteStream(this.options.logFile, { flags: 'a' });
       void exited.then(() => functionOutput.end());
-      const line = await readyLine(child, exited, this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, (output) => functionOutput.write(`${output}\n`));
+      const onOutput = this.options.onFunctionOutput;
+      const line = await readyLine(child, exited, this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, (output) => {
+        functionOutput.write(`${output}\n`);
+        onOutput?.(output);
+      });
       this.readyReport = JSON.parse(line) as RegionReadyReport;
     } catch (error) {
       child.kill('SIGKILL');

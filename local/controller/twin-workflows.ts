@@ -182,8 +182,9 @@ function taskHandlers(topology: Topology, invoker: FunctionInvoker, regionOfExec
 
 /**
  * A task's payload may name the region whose function runs it (`invokeIn`): a rotation drains the source and
- * reconciles the target from one execution. On AWS the stacks render such a task's FunctionName as that region's
- * function ARN; here the field is taken off the payload, so the function sees what it would on AWS.
+ * reconciles the target from one execution. On AWS such a task goes through the `invoke-in` relay, which invokes the
+ * function in that region (stacks/plan/workflows.ts); here the field is taken off the payload, so the function sees
+ * what it would on AWS.
  */
 export function splitInvokeIn(payload: unknown): { invokeIn: string | undefined; request: unknown } {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || !('invokeIn' in payload)) return { invokeIn: undefined, request: payload };

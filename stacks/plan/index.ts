@@ -6,7 +6,7 @@ import { kinesisMappingPlans, mappingFollowerPlan, mqMappingPlans, type KinesisM
 import { networkPlan, type NetworkPlan } from './network.ts';
 import { routingPlan, type RoutingPlan } from './routing.ts';
 import { isPermanent, type StageContext } from './stage.ts';
-import { stateMachinePlans, type StateMachinePlan } from './workflows.ts';
+import { invokeInRelayPlan, stateMachinePlans, type StateMachinePlan } from './workflows.ts';
 
 /**
  * Everything one stage deploys, as data: the stack files create exactly these resources and nothing else, and the
@@ -26,6 +26,8 @@ export interface StagePlan {
   readonly mqMappings: readonly MqMappingPlan[];
   readonly mappingFollower: ReturnType<typeof mappingFollowerPlan>;
   readonly stateMachines: readonly StateMachinePlan[];
+  /** Runs a workflow task in another region for the execution (Step Functions invokes only its own region's Lambda). */
+  readonly invokeInRelay: FunctionPlan;
   readonly routing: RoutingPlan;
   readonly alarms: readonly AlarmPlan[];
 }
@@ -38,6 +40,7 @@ export interface PlanOptions {
 export function planStage(topology: Topology, context: StageContext, options: PlanOptions = {}): StagePlan {
   const broker = brokerPlan(topology, context);
   const databases = databasePlans(topology, context);
+  const stateMachines = stateMachinePlans(topology, context, options.readDefinition);
   return {
     context,
     network: networkPlan(topology, context),
@@ -50,7 +53,8 @@ export function planStage(topology: Topology, context: StageContext, options: Pl
     kinesisMappings: kinesisMappingPlans(topology, context),
     mqMappings: mqMappingPlans(topology, context),
     mappingFollower: mappingFollowerPlan(topology, context),
-    stateMachines: stateMachinePlans(topology, context, options.readDefinition),
+    stateMachines,
+    invokeInRelay: invokeInRelayPlan(topology, context, stateMachines),
     routing: routingPlan(topology, context),
     alarms: alarmPlans(topology, context, { broker, databases }),
   };

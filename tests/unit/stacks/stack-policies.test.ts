@@ -33,7 +33,7 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
 
   it('grants no function a statement on every resource, except the EC2 calls IAM cannot scope', () => {
     // Act
-    const statements = [...plan.functions, plan.mappingFollower].flatMap((fn) => fn.permissions.map((statement) => ({ fn: fn.manifest, ...statement })));
+    const statements = [...plan.functions, plan.mappingFollower, plan.invokeInRelay].flatMap((fn) => fn.permissions.map((statement) => ({ fn: fn.manifest, ...statement })));
 
     // Assess
     for (const statement of statements) {
@@ -88,7 +88,7 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
 
   it('invokes from each state machine only functions this deployment creates, in a region it deploys', () => {
     // Prepare
-    const deployedArns = new Set(plans.flatMap((each) => each.functions.map((fn) => fn.arn)));
+    const deployedArns = new Set(plans.flatMap((each) => [...each.functions, each.invokeInRelay].map((fn) => fn.arn)));
 
     // Act
     const invoked = plan.stateMachines.flatMap((machine) => machine.taskFunctionArns);
@@ -114,6 +114,19 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('stage %
     expect(updates[0]!.conditions).toEqual([
       { test: 'ArnLike', variable: 'lambda:FunctionArn', values: gateways.map((name) => `arn:aws:lambda:${plan.context.region}:${ACCOUNT}:function:rotor-prod-${name}`) },
     ]);
+  });
+
+  it('lets state machines invoke only this region, and the relay exactly the functions they run in a region', () => {
+    // Act
+    const roleArns = plan.stateMachines.flatMap((machine) => machine.taskFunctionArns);
+    const relayed = new Set(plan.stateMachines.flatMap((machine) => machine.relayedFunctionArns));
+    const relayGrants = plan.invokeInRelay.permissions.flatMap((statement) => statement.resources).filter((arn) => !arn.endsWith(':*'));
+
+    // Assess
+    for (const arn of roleArns) expect(arn).toContain(`:lambda:${plan.context.region}:`);
+    expect(roleArns).toContain(plan.invokeInRelay.arn);
+    expect(new Set(relayGrants)).toEqual(relayed);
+    expect(new Set([...relayed].map((arn) => arn.split(':')[3]))).toEqual(new Set(topology.regions));
   });
 
   it('starts a passive region with its gateways not consuming, following their queue control', () => {

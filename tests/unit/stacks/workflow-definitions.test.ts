@@ -1,45 +1,52 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import '#local/stepfunctions/promise-with-resolvers.ts';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { checkDefinition, visitStates, type AslState, type AslStateMachine } from '#local/stepfunctions/definition.ts';
+import { invokeIn, InvokeInRequest } from '#shared/operations/invoke-in.ts';
+import { InvokedFunctionError, type RegionalFunctionInvoker } from '#shared/ports/function-invoker.ts';
 import { topology } from '#shared/topology/index.ts';
-import { arnOf, stageContext } from '#stacks/plan/stage.ts';
-import { functionArnTemplate, renderDefinition, stateMachinePlans, UnrenderableWorkflowError } from '#stacks/plan/workflows.ts';
+import { arnOf, physicalName, regionCode, stageContext } from '#stacks/plan/stage.ts';
+import { INVOKE_IN_RELAY, invokeInRelayPlan, renderDefinition, stateMachinePlans, UnrenderableWorkflowError } from '#stacks/plan/workflows.ts';
 
 const context = stageContext('prod-use1', topology.regions, { account: '123456789012' });
 const plans = stateMachinePlans(topology, context);
+const relayArn = arnOf.function(context, INVOKE_IN_RELAY);
 const functionNames = topology.functions.map((fn) => fn.name);
 
 const readSource = (file: string) => JSON.parse(readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8')) as AslStateMachine;
 const machineOf = (name: string) => topology.stateMachines.find((machine) => machine.name === name)!;
+const regionOfArn = (arn: string) => arn.split(':')[3];
+type Json = Record<string, unknown>;
 
 /** Every Task by its path (`Outer/Inner` when nested), with its Parameters. */
-function tasksOf(definition: AslStateMachine): Map<string, Record<string, unknown>> {
-  const tasks = new Map<string, Record<string, unknown>>();
+function tasksOf(definition: AslStateMachine): Map<string, Json> {
+  const tasks = new Map<string, Json>();
   visitStates(definition, ({ stateName, state, enclosingStates }) => {
-    if (state.Type === 'Task') tasks.set([...enclosingStates, stateName].join('/'), (state.Parameters ?? {}) as Record<string, unknown>);
+    if (state.Type === 'Task') tasks.set([...enclosingStates, stateName].join('/'), (state.Parameters ?? {}) as Json);
   });
   return tasks;
 }
 
-/** Evaluates `States.Format('<literal with one {}>', <path>)` as Step Functions would, given the path's value. */
-function formatTemplate(template: string, pathValue: string): { path: string; arn: string } {
-  const match = /^States\.Format\('((?:[^'\\]|\\.)*)', (\$[^\s,'()]*)\)$/.exec(template);
-  if (!match) throw new Error(`not a one-argument States.Format: ${template}`);
-  const pieces = match[1]!.split(/(?<!\\)\{\}/);
-  expect(pieces, template).toHaveLength(2);
-  const unescape = (text: string) => text.replace(/\\(.)/g, '$1');
-  return { path: match[2]!, arn: pieces.map(unescape).join(pathValue) };
+/** The manifest function a rendered task runs, its region choice, and the payload the function gets. */
+function invokedBy(parameters: Json): { name: string | undefined; region: unknown; payload: unknown } {
+  if (parameters.FunctionName === relayArn) {
+    const relayed = parameters.Payload as Json;
+    const name = functionNames.find((candidate) => physicalName(context, candidate) === relayed.functionName);
+    return { name, region: 'region.$' in relayed ? { path: relayed['region.$'] } : { region: relayed.region }, payload: relayed.payload };
+  }
+  const name = functionNames.find((candidate) => parameters.FunctionName === arnOf.function(context, candidate));
+  return { name, region: 'stage', payload: parameters.Payload };
 }
 
-/** The manifest function a rendered task invokes, and its ARN in each region. */
-function invokedBy(parameters: Record<string, unknown>): { name: string | undefined; arnIn: (region: string) => string } {
-  const template = parameters['FunctionName.$'];
-  const arnIn = (region: string) => (typeof template === 'string' ? formatTemplate(template, region).arn : String(parameters.FunctionName));
-  const name = functionNames.find((candidate) => arnIn(context.region) === arnOf.function(context, candidate));
-  return { name, arnIn };
+/** Every key of a JSON value, at any depth. */
+function keysOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
 }
 
-const oneTask = (parameters: Record<string, unknown>, extra: Partial<AslState> = {}): AslStateMachine => ({
+const oneTask = (parameters: Json, extra: Partial<AslState> = {}): AslStateMachine => ({
   StartAt: 'Call',
   States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: parameters as AslState['Parameters'], End: true, ...extra } },
 });
@@ -57,7 +64,7 @@ describe('stateMachinePlans on the manifest (prod-use1)', () => {
       const source = readSource(machine.definition);
       const rendered = JSON.parse(plan.definition) as AslStateMachine;
 
-      it('invokes in every Task a manifest function its manifest entry lists, and invokes every function it lists', () => {
+      it('runs in every Task a manifest function its manifest entry lists, and runs every function it lists', () => {
         // Act
         const invoked = [...tasksOf(rendered)].map(([stateName, parameters]) => ({ stateName, name: invokedBy(parameters).name }));
 
@@ -67,35 +74,36 @@ describe('stateMachinePlans on the manifest (prod-use1)', () => {
         expect(new Set(invoked.map(({ name }) => name))).toEqual(new Set(machine.tasks));
       });
 
-      it('keeps each Task in the stage region, or in the region its invokeIn.$ path names at run time', () => {
+      it('calls the relay of the stage region for each invokeIn.$ Task, naming the function and the original path, and the function itself otherwise', () => {
         // Prepare
         const renderedTasks = tasksOf(rendered);
 
         // Act / Assess
         for (const [stateName, original] of tasksOf(source)) {
           const parameters = renderedTasks.get(stateName)!;
-          const path = (original.Payload as Record<string, unknown> | undefined)?.['invokeIn.$'];
-          const { name, arnIn } = invokedBy(parameters);
-          expect(name, stateName).toBe(original.FunctionName);
+          const { 'invokeIn.$': path, ...payload } = (original.Payload ?? {}) as Json;
           if (typeof path !== 'string') {
-            expect(parameters.FunctionName, stateName).toBe(arnOf.function(context, name!));
+            expect(parameters, stateName).toEqual({ ...original, FunctionName: arnOf.function(context, String(original.FunctionName)) });
             continue;
           }
-          expect(formatTemplate(String(parameters['FunctionName.$']), 'x').path, stateName).toBe(path);
-          for (const region of topology.regions) expect(arnIn(region), `${stateName} in ${region}`).toBe(arnOf.function(context, name!, region));
+          expect(parameters, stateName).toEqual({
+            FunctionName: relayArn,
+            Payload: { 'region.$': path, functionName: physicalName(context, String(original.FunctionName)), payload },
+          });
+          expect(plan.invokedFunctions, stateName).toContainEqual({ name: original.FunctionName, region: { path } });
         }
       });
 
       it('takes invokeIn off every Payload and leaves the rest of the definition as it was', () => {
         // Prepare
-        const withoutFunctions = (definition: AslStateMachine) => {
+        const withoutFunctions = (definition: AslStateMachine, unwrap: boolean) => {
           const copy = structuredClone(definition);
           visitStates(copy, ({ state }) => {
             if (state.Type !== 'Task') return;
-            const { FunctionName: _name, 'FunctionName.$': _template, ...parameters } = state.Parameters as Record<string, unknown>;
-            const payload = parameters.Payload as Record<string, unknown> | undefined;
-            if (payload) {
-              const { invokeIn: _literal, 'invokeIn.$': _path, ...rest } = payload;
+            const { FunctionName: _name, ...parameters } = state.Parameters as Json;
+            const inner = unwrap ? invokedBy(state.Parameters as Json).payload : parameters.Payload;
+            if (typeof inner === 'object' && inner !== null) {
+              const { invokeIn: _literal, 'invokeIn.$': _path, ...rest } = inner as Json;
               parameters.Payload = rest;
             }
             state.Parameters = parameters as AslState['Parameters'];
@@ -104,13 +112,11 @@ describe('stateMachinePlans on the manifest (prod-use1)', () => {
         };
 
         // Act
-        const payloadFields = [...tasksOf(rendered).values()].flatMap((parameters) =>
-          typeof parameters.Payload === 'object' && parameters.Payload !== null ? Object.keys(parameters.Payload) : [],
-        );
+        const payloadKeys = [...tasksOf(rendered).values()].flatMap((parameters) => keysOf(parameters.Payload));
 
         // Assess
-        expect(payloadFields.filter((field) => field.startsWith('invokeIn'))).toEqual([]);
-        expect(withoutFunctions(rendered)).toEqual(withoutFunctions(source));
+        expect(payloadKeys.filter((key) => key.startsWith('invokeIn'))).toEqual([]);
+        expect(withoutFunctions(rendered, true)).toEqual(withoutFunctions(source, false));
       });
 
       it('still passes asl-validator and uses JSONPath only', () => {
@@ -122,30 +128,46 @@ describe('stateMachinePlans on the manifest (prod-use1)', () => {
         expect(check.jsonataLocations).toEqual([]);
       });
 
-      it('lets its role invoke each stage-region function here and each invokeIn function in every region', () => {
+      it('lets its role invoke, in the stage region only, the functions it runs itself and the relay', () => {
         // Prepare
-        const expected = plan.invokedFunctions.flatMap(({ name, region }) =>
-          region === 'stage' ? [arnOf.function(context, name)] : topology.regions.map((each) => arnOf.function(context, name, each)),
-        );
+        const direct = plan.invokedFunctions.filter(({ region }) => region === 'stage').map(({ name }) => arnOf.function(context, name));
+        const relays = plan.invokedFunctions.some(({ region }) => region !== 'stage');
 
         // Assess
-        expect(new Set(plan.taskFunctionArns)).toEqual(new Set(expected));
+        expect(new Set(plan.taskFunctionArns)).toEqual(new Set([...direct, ...(relays ? [relayArn] : [])]));
         expect(plan.taskFunctionArns).toHaveLength(new Set(plan.taskFunctionArns).size);
+        for (const arn of plan.taskFunctionArns) expect(regionOfArn(arn), arn).toBe(context.region);
+      });
+
+      it('names as relayed each function a Task runs through the relay, in every region of the manifest', () => {
+        // Prepare
+        const expected = plan.invokedFunctions
+          .filter(({ region }) => region !== 'stage')
+          .flatMap(({ name }) => topology.regions.map((region) => arnOf.function(context, name, region)));
+
+        // Assess
+        expect(new Set(plan.relayedFunctionArns)).toEqual(new Set(expected));
+        expect(plan.relayedFunctionArns).toHaveLength(new Set(plan.relayedFunctionArns).size);
       });
     });
   }
 
-  it('lets the rotation role invoke the drain check in both regions and ops-routing only in the stage region', () => {
+  it('lets the rotation role invoke ops-routing and the relay in the stage region, and the relay the drain check in both regions', () => {
     // Prepare
     const rotation = plans.find((plan) => plan.manifest === 'tm-rotation')!;
 
     // Assess
     expect(rotation.taskFunctionArns).toEqual(expect.arrayContaining([
+      'arn:aws:lambda:us-east-1:123456789012:function:rotor-prod-ops-routing',
+      'arn:aws:lambda:us-east-1:123456789012:function:rotor-prod-invoke-in',
+    ]));
+    expect(rotation.taskFunctionArns.filter((arn) => arn.includes('us-west-2'))).toEqual([]);
+    expect(rotation.taskFunctionArns).not.toContain('arn:aws:lambda:us-east-1:123456789012:function:rotor-prod-ops-drain-check');
+    expect(rotation.relayedFunctionArns).toEqual(expect.arrayContaining([
       'arn:aws:lambda:us-east-1:123456789012:function:rotor-prod-ops-drain-check',
       'arn:aws:lambda:us-west-2:123456789012:function:rotor-prod-ops-drain-check',
-      'arn:aws:lambda:us-east-1:123456789012:function:rotor-prod-ops-routing',
     ]));
-    expect(rotation.taskFunctionArns).not.toContain('arn:aws:lambda:us-west-2:123456789012:function:rotor-prod-ops-routing');
+    expect(rotation.relayedFunctionArns.filter((arn) => arn.endsWith('ops-routing'))).toEqual([]);
     expect(rotation.invokedFunctions).toContainEqual({ name: 'ops-drain-check', region: { path: '$.sourceRegion' } });
     expect(rotation.invokedFunctions).toContainEqual({ name: 'ops-drain-check', region: { path: '$.targetRegion' } });
   });
@@ -162,10 +184,67 @@ describe('stateMachinePlans on the manifest (prod-use1)', () => {
   });
 });
 
+describe('invokeInRelayPlan', () => {
+  for (const region of topology.regions) {
+    const stage = stageContext(`prod-${regionCode(region)}`, topology.regions, { account: '123456789012' });
+    const stagePlans = stateMachinePlans(topology, stage);
+    const relay = invokeInRelayPlan(topology, stage, stagePlans);
+    const relayedNames = [...new Set(stagePlans.flatMap((plan) => plan.invokedFunctions.filter((fn) => fn.region !== 'stage').map((fn) => fn.name)))];
+
+    it(`deploys the relay as rotor-<env>-invoke-in in the stage region (${stage.stage})`, () => {
+      // Assess
+      expect(relay).toMatchObject({
+        manifest: 'invoke-in',
+        name: 'rotor-prod-invoke-in',
+        arn: `arn:aws:lambda:${region}:123456789012:function:rotor-prod-invoke-in`,
+        handler: 'functions/operations/invoke-in.handler',
+        memorySizeMB: 256,
+        inVpc: false,
+      });
+      for (const plan of stagePlans) for (const arn of plan.taskFunctionArns) expect(regionOfArn(arn), `${plan.manifest} ${arn}`).toBe(region);
+      expect(existsSync(new URL('../../../functions/operations/invoke-in.ts', import.meta.url))).toBe(true);
+    });
+
+    it(`allows the relay exactly the relayed functions, in every manifest region (${stage.stage})`, () => {
+      // Prepare
+      const expectedArns = relayedNames.flatMap((name) => topology.regions.map((each) => arnOf.function(stage, name, each)));
+
+      // Act
+      const allowList = JSON.parse((relay.environment.INVOKABLE_FUNCTIONS as { literal: string }).literal) as string[];
+
+      // Assess
+      expect(relayedNames).toContain('ops-drain-check');
+      expect(relayedNames).not.toContain('ops-routing');
+      expect(new Set(allowList)).toEqual(new Set(relayedNames.map((name) => physicalName(stage, name))));
+      expect(relay.permissions).toEqual([{ actions: ['lambda:InvokeFunction'], resources: expect.any(Array) }]);
+      expect(new Set(relay.permissions[0]!.resources)).toEqual(new Set(expectedArns.flatMap((arn) => [arn, `${arn}:*`])));
+    });
+
+    it(`outlasts the longest function it relays (${stage.stage})`, () => {
+      // Prepare
+      const longest = Math.max(...topology.functions.filter((fn) => relayedNames.includes(fn.name)).map((fn) => fn.timeoutSeconds));
+
+      // Assess
+      expect(relay.timeoutSeconds).toBeGreaterThan(longest);
+      expect(relay.timeoutSeconds).toBeLessThanOrEqual(900);
+    });
+  }
+
+  it('allows nothing when no state machine relays', () => {
+    // Act
+    const relay = invokeInRelayPlan(topology, context, [{ invokedFunctions: [{ name: 'ops-routing', region: 'stage' }], relayedFunctionArns: [] }]);
+
+    // Assess
+    expect(relay.environment.INVOKABLE_FUNCTIONS).toEqual({ literal: '[]' });
+    expect(relay.permissions).toEqual([]);
+    expect(relay.timeoutSeconds).toBe(300);
+  });
+});
+
 describe('renderDefinition', () => {
-  it('renders Tasks inside Parallel branches and Map processors, and a literal invokeIn as that region\'s ARN', () => {
+  it('renders Tasks inside Parallel branches and Map processors, and a literal invokeIn as a relay call naming that region', () => {
     // Prepare
-    const task = (payload: Record<string, unknown>) => oneTask({ FunctionName: 'ops-report', Payload: payload }).States.Call!;
+    const task = (payload: Json) => oneTask({ FunctionName: 'ops-report', Payload: payload }).States.Call!;
     const definition: AslStateMachine = {
       StartAt: 'Both',
       States: {
@@ -174,6 +253,7 @@ describe('renderDefinition', () => {
           Branches: [
             { StartAt: 'West', States: { West: task({ app: 'tm', invokeIn: 'us-west-2' }) } },
             { StartAt: 'Each', States: { Each: { Type: 'Map', ItemProcessor: { StartAt: 'Item', States: { Item: task({ 'invokeIn.$': '$.region' }) } }, End: true } } },
+            { StartAt: 'Here', States: { Here: task({ 'app.$': '$.app' }) } },
           ],
           End: true,
         },
@@ -185,20 +265,56 @@ describe('renderDefinition', () => {
 
     // Assess
     const tasks = tasksOf(rendered as AslStateMachine);
-    expect(tasks.get('Both/West')).toEqual({ FunctionName: arnOf.function(context, 'ops-report', 'us-west-2'), Payload: { app: 'tm' } });
-    expect(tasks.get('Both/Each/Item')).toEqual({ 'FunctionName.$': functionArnTemplate(context, 'ops-report', '$.region'), Payload: {} });
-    expect(invokedFunctions).toEqual([{ name: 'ops-report', region: { region: 'us-west-2' } }, { name: 'ops-report', region: { path: '$.region' } }]);
+    expect(tasks.get('Both/West')).toEqual({ FunctionName: relayArn, Payload: { region: 'us-west-2', functionName: 'rotor-prod-ops-report', payload: { app: 'tm' } } });
+    expect(tasks.get('Both/Each/Item')).toEqual({ FunctionName: relayArn, Payload: { 'region.$': '$.region', functionName: 'rotor-prod-ops-report', payload: {} } });
+    expect(tasks.get('Both/Here')).toEqual({ FunctionName: arnOf.function(context, 'ops-report'), Payload: { 'app.$': '$.app' } });
+    expect(invokedFunctions).toEqual([
+      { name: 'ops-report', region: { region: 'us-west-2' } },
+      { name: 'ops-report', region: { path: '$.region' } },
+      { name: 'ops-report', region: 'stage' },
+    ]);
     expect(checkDefinition(rendered as AslStateMachine).validatorProblems).toEqual([]);
     expect((definition.States.Both!.Branches![0]!.States.West!.Parameters as { Payload: object }).Payload).toHaveProperty('invokeIn');
   });
 
-  it('escapes the characters ASL reserves in the template\'s literal', () => {
+  it('hands the relay the region the input names and the payload resolved, and retries on the function\'s own error name', async () => {
+    // Prepare
+    const definition = oneTask(
+      { FunctionName: 'ops-drain-check', Payload: { check: 'queues', 'app.$': '$.app', 'invokeIn.$': '$.sourceRegion' } },
+      {
+        ResultSelector: { 'result.$': '$.Payload' },
+        Retry: [{ ErrorEquals: ['DrainNotCompleteError'], IntervalSeconds: 1, MaxAttempts: 3 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed' }],
+      },
+    );
+    definition.States.Failed = { Type: 'Fail' };
+    const { definition: rendered } = renderDefinition(definition, context);
+    const calls: { region: string; functionName: string; payload: unknown }[] = [];
+    const invoker: RegionalFunctionInvoker = {
+      async invoke(region, functionName, payload) {
+        calls.push({ region, functionName, payload });
+        if (calls.length === 1) throw new InvokedFunctionError('DrainNotCompleteError', 'tm.trades still holds 3', functionName, region);
+        return { drained: true };
+      },
+    };
+    // What Step Functions' lambda:invoke does with the rendered Parameters: the relay runs and its answer is the Payload.
+    const lambdaInvoke = async (parameters: Json) => {
+      expect(parameters.FunctionName).toBe(relayArn);
+      const request = InvokeInRequest.parse(parameters.Payload);
+      return { Payload: await invokeIn(request, { invoker, invokable: new Set(['rotor-prod-ops-drain-check']) }) };
+    };
+
     // Act
-    const template = functionArnTemplate({ ...context, account: "12'{}\\" }, 'ops-report', '$.region');
+    const run = new StateMachine(rendered as never, { validationOptions: { noValidate: true } }).run({ app: 'trade-matching', sourceRegion: 'us-west-2' } as never, {
+      overrides: { retryIntervalOverrides: { Call: 0 }, taskResourceLocalHandlers: { Call: lambdaInvoke } as never },
+    });
 
     // Assess
-    expect(template).toBe("States.Format('arn:aws:lambda:{}:12\\'\\{\\}\\\\:function:rotor-prod-ops-report', $.region)");
-    expect(formatTemplate(template, 'us-west-2').arn).toBe("arn:aws:lambda:us-west-2:12'{}\\:function:rotor-prod-ops-report");
+    expect(await run.result).toEqual({ result: { drained: true } });
+    expect(calls).toEqual([
+      { region: 'us-west-2', functionName: 'rotor-prod-ops-drain-check', payload: { check: 'queues', app: 'trade-matching' } },
+      { region: 'us-west-2', functionName: 'rotor-prod-ops-drain-check', payload: { check: 'queues', app: 'trade-matching' } },
+    ]);
   });
 
   it.each([
@@ -211,6 +327,7 @@ describe('renderDefinition', () => {
     ['an invokeIn.$ that would add arguments', { FunctionName: 'ops-report', Payload: { 'invokeIn.$': "$.a, 'b'" } }, /Call.*not a plain JSONPath/],
     ['an invokeIn.$ that is an intrinsic call', { FunctionName: 'ops-report', Payload: { 'invokeIn.$': 'States.Format($.r)' } }, /Call/],
     ['both invokeIn and invokeIn.$', { FunctionName: 'ops-report', Payload: { invokeIn: 'us-west-2', 'invokeIn.$': '$.r' } }, /Call.*both/],
+    ['an invokeIn Task with parameters that would apply to the relay', { FunctionName: 'ops-report', Qualifier: 'live', Payload: { invokeIn: 'us-west-2' } }, /Call.*Qualifier/],
   ])('refuses %s, naming the state', (_case, parameters, message) => {
     // Act
     const rendering = () => renderDefinition(oneTask(parameters), context);
@@ -218,6 +335,17 @@ describe('renderDefinition', () => {
     // Assess
     expect(rendering).toThrow(UnrenderableWorkflowError);
     expect(rendering).toThrow(message);
+  });
+
+  it('refuses to relay when a manifest function already has the relay\'s name', () => {
+    // Prepare
+    const manifest = { regions: topology.regions, functions: [...topology.functions, { ...topology.functions[0]!, name: INVOKE_IN_RELAY }] };
+
+    // Act
+    const rendering = () => renderDefinition(oneTask({ FunctionName: 'ops-report', Payload: { invokeIn: 'us-west-2' } }), context, manifest);
+
+    // Assess
+    expect(rendering).toThrow(/Call.*invoke-in/);
   });
 
   it('leaves Tasks that do not invoke Lambda as they are', () => {
