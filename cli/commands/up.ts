@@ -5,16 +5,23 @@ import { profileCpuIfAsked } from '#local/support/cpu-profile.ts';
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
 import type { TwinStatus } from '#local/controller/twin-status.ts';
 import { isTopologyName } from '#local/region/topologies.ts';
+import { assertDashboardPortFree, DashboardPortInUseError, startDashboardServer, type RunningDashboardServer } from '#local/dashboard/server.ts';
+import { twinDashboardBackend } from '#local/dashboard/twin-backend.ts';
 import { type CommandIO, parseOptions, UsageError, wholeNumber } from '../io.ts';
 
 const HELP = `Usage: rotor up [--data-dir DIR] [--regions R1,R2[,R3]] [--fresh] [--replication-lag-ms N]
                 [--postgres URL] [--broker stomp://HOST:PORT[,stomp://HOST:PORT…]] [--rate R] [--zero-rpo]
+                [--dashboard-port N | --no-dashboard]
 
 Starts the local two-region twin: one process per region (Kinesis, DynamoDB, MQ broker, PostgreSQL, the
 functions and their event-source mappings) and, in this process, the global layer (the Route 53 ARC cluster
 with its safety rules, DynamoDB global tables and Aurora global databases between the regions). The first
 region starts active. Everything lives on disk under the data directory, so stopping and starting again brings
 it all back. Ctrl-C (or SIGTERM) stops every region cleanly, then the global layer.
+
+It also serves the operations dashboard on 127.0.0.1 and prints its address, with a token made for this run in
+the URL's fragment (#token=…); the address and token are also in <data dir>/dashboard.json (mode 0600). The UI is
+built by \`npm run build:dashboard\` (dashboard/dist); until then the page says so and the API (/api/…) answers.
 
 Options:
   --data-dir DIR          where the twin keeps its data (default ${DEFAULT_TWIN_DATA_DIR})
@@ -31,14 +38,17 @@ Options:
                           region's queues are then prefixed with its name: us-east-1.tm.trades), or one per region
   --rate R                keep the generator function running in the active trade-matching region at R legs per
                           second (decimals allowed); it sends only while the trade-matching-generator routing
-                          control is On (default: no generator)
+                          control is On (default: no generator; the dashboard can start one)
+  --dashboard-port N      the dashboard's port on 127.0.0.1 (default 0: any free port, printed at start-up);
+                          a port in use fails the start with exit code 3
+  --no-dashboard          do not serve the dashboard
   -h, --help              show this help
 
 Exit codes:
   0  stopped cleanly (Ctrl-C / SIGTERM)
   1  the twin could not start, or failed
   2  bad arguments
-  3  a port of the data directory's saved layout is taken by another process (the message names it)
+  3  a port of the data directory's saved layout, or the --dashboard-port, is taken by another process
   4  the data directory is in use by a running twin (the message gives its controller's pid)
 
 While it runs: \`rotor status\`, \`rotor region kill|stop|start <region>\`; functions answer AWS Lambda's Invoke API
@@ -60,6 +70,8 @@ export async function runUp(args: string[], io: CommandIO): Promise<number> {
     broker: { type: 'string' },
     rate: { type: 'string' },
     'zero-rpo': { type: 'boolean' },
+    'dashboard-port': { type: 'string' },
+    'no-dashboard': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (options.help) {
@@ -78,6 +90,17 @@ export async function runUp(args: string[], io: CommandIO): Promise<number> {
     throw new UsageError(`--postgres takes a postgres:// URL, got "${options.postgres}"`);
   }
   const rate = options.rate === undefined ? undefined : legsPerSecond(options.rate);
+  if (options['no-dashboard'] && options['dashboard-port'] !== undefined) throw new UsageError('--dashboard-port and --no-dashboard exclude each other');
+  const dashboardPort = options['no-dashboard'] ? undefined : portNumber('dashboard-port', options['dashboard-port']);
+  if (dashboardPort !== undefined) {
+    try {
+      await assertDashboardPortFree(dashboardPort);
+    } catch (error) {
+      if (!(error instanceof DashboardPortInUseError)) throw error;
+      io.err(`rotor up: ${error.message}\n`);
+      return EXIT_PORT_IN_USE;
+    }
+  }
 
   io.out(`Starting the Rotor twin${options.fresh ? ' (fresh)' : ''} in ${dataDir}: ${regions ? regions.join(', ') : 'its regions'} and the global layer…\n`);
   let twin: RunningTwin;
@@ -105,9 +128,31 @@ export async function runUp(args: string[], io: CommandIO): Promise<number> {
     }
     throw error;
   }
-  io.out(describeTwin(twin, await twin.status()));
-  await stoppedBySignal(twin, io);
+  let dashboard: RunningDashboardServer | undefined;
+  const backend = dashboardPort === undefined ? undefined : twinDashboardBackend(twin);
+  if (backend) {
+    try {
+      dashboard = await startDashboardServer({ backend, dataDir: twin.layout.dataDir, port: dashboardPort });
+    } catch (error) {
+      backend.close();
+      await twin.stop();
+      if (!(error instanceof DashboardPortInUseError)) throw error;
+      io.err(`rotor up: ${error.message}\n`);
+      return EXIT_PORT_IN_USE;
+    }
+  }
+  io.out(describeTwin(twin, await twin.status(), dashboard));
+  await stoppedBySignal(twin, io, async () => {
+    await dashboard?.close();
+    backend?.close();
+  });
   return 0;
+}
+
+function portNumber(name: string, text: string | undefined): number {
+  const port = wholeNumber(name, text, 0);
+  if (port > 65_535) throw new UsageError(`--${name} must be a port number (0 for any free port), got "${text}"`);
+  return port;
 }
 
 function legsPerSecond(text: string): number {
@@ -120,13 +165,14 @@ function seconds(ms: number | null): string {
   return ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function describeTwin(twin: RunningTwin, status: TwinStatus): string {
+export function describeTwin(twin: RunningTwin, status: TwinStatus, dashboard?: Pick<RunningDashboardServer, 'openUrl'>): string {
   const activeOf = (app: string) =>
     twin.regions.find((region) => status.routingControls.some((control) => control.name === `${app}-dns-${region}` && control.state === 'On')) ?? 'none';
   const lines = [
     '',
     `Twin up in ${seconds(twin.startupMs.total)} — data in ${twin.layout.dataDir}`,
     `Controller pid ${process.pid}, control endpoint ${twin.controlUrl} (found by \`rotor status\` through ${twin.layout.stateFile})`,
+    dashboard ? `Dashboard  ${dashboard.openUrl}` : 'Dashboard  off (--no-dashboard)',
     '',
   ];
   for (const region of status.regions) {
@@ -159,7 +205,6 @@ export function describeTwin(twin: RunningTwin, status: TwinStatus): string {
     `                POST ${twin.controlUrl}/regions/<region>/functions/<name>/invocations`,
     '',
     describeGenerator(twin, status),
-    'Dashboard: arrives with its issue; until then `rotor status` shows the twin.',
     `Memory: ${status.totalRssMB} MB RSS in total (controller ${status.controller.rssMB} MB + regions)`,
     'Ctrl-C stops everything. Try `rotor status`, `rotor region kill us-west-2`, `rotor region start us-west-2`.',
     '',
@@ -169,7 +214,7 @@ export function describeTwin(twin: RunningTwin, status: TwinStatus): string {
 
 function describeGenerator(twin: RunningTwin, status: TwinStatus): string {
   const generator = status.generator;
-  if (!generator) return 'Generator: off (start with --rate R)';
+  if (!generator) return 'Generator: off (start it with --rate R, or from the dashboard)';
   if (generator.state === 'unavailable') return `Generator: not running although --rate ${generator.rate} was given: ${generator.reason ?? 'unavailable'}`;
   const control = status.routingControls.find((candidate) => candidate.name === GENERATOR_CONTROL)?.state ?? 'Off';
   const region = generator.region ?? (() => {
@@ -184,7 +229,7 @@ function describeGenerator(twin: RunningTwin, status: TwinStatus): string {
 }
 
 /** Runs until SIGINT or SIGTERM, then stops the twin cleanly; a second signal exits at once. */
-async function stoppedBySignal(twin: RunningTwin, io: CommandIO): Promise<void> {
+async function stoppedBySignal(twin: RunningTwin, io: CommandIO, beforeStop: () => Promise<void>): Promise<void> {
   const writeCpuProfile = await profileCpuIfAsked('controller');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -195,6 +240,7 @@ async function stoppedBySignal(twin: RunningTwin, io: CommandIO): Promise<void> 
   process.once('SIGTERM', forceExit);
   io.out(`\n${signal}: stopping the regions, then the global layer…\n`);
   const began = performance.now();
+  await beforeStop();
   await twin.stop();
   const profile = await writeCpuProfile();
   if (profile) io.out(`CPU profile of the controller: ${profile}\n`);

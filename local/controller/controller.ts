@@ -10,8 +10,9 @@ import { startControlServer, type RegionAction, type RunningControlServer } from
 import { RegionCommandError, TwinConfigurationError } from '#local/controller/errors.ts';
 import { startAuroraGlobalDatabases } from '#local/controller/aurora-global-databases.ts';
 import { FunctionInvoker, type InvokeTarget } from '#local/controller/function-invoker.ts';
-import { GENERATOR_CONTROL, GENERATOR_FUNCTION, GeneratorLoop, type GeneratorStatus } from '#local/controller/generator-loop.ts';
+import { GENERATOR_CONTROL, GENERATOR_FUNCTION, GeneratorLoop, GeneratorSwitch, type GeneratorControl, type GeneratorStatus } from '#local/controller/generator-loop.ts';
 import { GlobalLayer, startArc, type AuroraCoordinatorStarter } from '#local/controller/global-layer.ts';
+import { MetricCollector } from '#local/controller/metric-collector.ts';
 import { RegionSupervisor, type RegionExit } from '#local/controller/region-supervisor.ts';
 import { purgeExternalQueues, regionBrokers, regionPostgresUrls, twinBackends, type RegionBroker } from '#local/controller/twin-backends.ts';
 import { refuseIfRunning } from '#local/controller/twin-lock.ts';
@@ -88,8 +89,14 @@ export interface RunningTwin {
   activeRegion(app: AppName): string;
   /** Invokes a function synchronously, as TwinClient.invoke does (FunctionError, ControllerRequestError). */
   invoke<T>(functionName: string, payload: unknown, target: InvokeTarget, signal?: AbortSignal): Promise<T>;
-  /** The `--rate` generator loop; null without one. */
+  /** The generator loop (`--rate`, or started from the dashboard); null while none was started. */
   generatorStatus(): GeneratorStatus | null;
+  /** Starts, stops and restarts the generator loop at a rate (the dashboard). */
+  readonly generator: GeneratorControl;
+  /** The functions' EMF metrics, read from every region's stdout (metric-collector.ts). */
+  readonly metrics: MetricCollector;
+  /** Global-layer components' status (the Aurora coordinator), as `rotor status` shows under `components`; no I/O. */
+  componentStatus(): Record<string, unknown>;
   /** The manifest's state machines (rotation, DR, reconciliation), run locally with tasks invoked in the twin's regions. */
   readonly workflows: TwinWorkflows;
   region(region: string): RegionSupervisor;
@@ -137,6 +144,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
   let shuttingDown = false;
   let saveState: () => Promise<void> = async () => undefined;
   const supervisors = new Map<string, RegionSupervisor>();
+  const metrics = new MetricCollector();
   // One operation per region at a time: a restart must not race the global layer following a kill of the region.
   const queues = new Map<string, Promise<unknown>>();
   const serialized = <T>(region: string, operation: () => Promise<T>): Promise<T> => {
@@ -165,6 +173,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       ...(broker.queuePrefix ? { queuePrefix: broker.queuePrefix } : {}),
       ...(options.codeRoot === undefined ? {} : { codeRoot: options.codeRoot }),
       ...(options.regionReadyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.regionReadyTimeoutMs }),
+      onFunctionOutput: (line) => metrics.ingest(line, region),
       onExit: (exitedRegion, exit) => {
         if (shuttingDown) return;
         notify(`region ${exitedRegion} is down (${exit.requested ? 'asked' : 'unexpected'}: ${exit.signal ?? `exit code ${exit.code}`})`);
@@ -228,7 +237,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       return report;
     });
   const invoker = new FunctionInvoker({ regions, supervisorOf, controlStates: () => arc.states() });
-  const generator = generatorFor(options.generatorRate, reports, invoker, () => arc.states(), notify);
+  const generator = generatorSwitch(reports, invoker, () => arc.states(), notify);
 
   const startedAt = began;
   const startupMs = { total: 0, regions: startupByRegion };
@@ -260,7 +269,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       routingControls: Object.entries(arc.states()).map(([name, state]) => ({ name, state })).sort((a, b) => a.name.localeCompare(b.name)),
       arcEndpoints: arc.endpoints.map((endpoint, index) => ({ ...endpoint, running: arc.isEndpointRunning(index) })),
       replication: { lagMs: links[0]?.lagMs ?? 0, tables: layer.replicatedTables.map((table) => ({ ...table })), directions: replicationDirections(links) },
-      generator: generator?.status() ?? null,
+      generator: generator.status(),
       components: layer.componentStatus(),
       totalRssMB: controllerRss + entries.reduce((sum, entry) => sum + (entry.rssMB ?? 0), 0),
     };
@@ -309,7 +318,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     });
   await saveState();
   startupMs.total = Math.round(performance.now() - began);
-  if (generator instanceof GeneratorLoop) generator.start();
+  const rate = options.generatorRate;
+  if (rate !== undefined) await generator.start(rate).catch((error: unknown) => notify(`generator: not started, ${(error as Error).message}; --rate ${rate} has no effect`));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -331,7 +341,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     activeRegion: (app) => invoker.regionOf({ app }),
     invoke: async <T>(functionName: string, payload: unknown, target: InvokeTarget, signal?: AbortSignal) =>
       (await invoker.invoke<T>(target, functionName, payload, signal)).result,
-    generatorStatus: () => generator?.status() ?? null,
+    generatorStatus: () => generator.status(),
+    generator,
+    metrics,
+    componentStatus: () => layer.componentStatus(),
     workflows,
     region: supervisorOf,
     dynamodbEndpoint: (region) => {
@@ -346,7 +359,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       (stopping ??= (async () => {
         shuttingDown = true;
         // First, and without waiting out a run in flight: it would keep sending legs into regions being stopped.
-        await generator?.stop();
+        await generator.stop('the twin is stopping', { abortInFlight: true });
         await controlServer.close();
         await workflows.close();
         // Regions first: their functions may still write through the replicating endpoints while they drain.
@@ -358,27 +371,26 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
   };
 }
 
-/** The `--rate` loop, or a stand-in saying why there is none; undefined when no rate was asked for. */
-function generatorFor(
-  rate: number | undefined,
+/** The generator loop's switch; it refuses to start when a region runs no `generator` function, and says why. */
+function generatorSwitch(
   reports: ReadonlyMap<string, RegionReadyReport>,
   invoker: FunctionInvoker,
   controlStates: () => Readonly<Record<string, RoutingControlState>>,
   notify: (message: string) => void,
-): Pick<GeneratorLoop, 'status' | 'stop'> | undefined {
-  if (rate === undefined) return undefined;
+): GeneratorSwitch {
   const missing = [...reports.values()].find((report) => !report.functions.includes(GENERATOR_FUNCTION));
-  if (missing) {
-    const skipped = missing.skippedFunctions.find((fn) => fn.name === GENERATOR_FUNCTION);
-    const reason = skipped ? skipped.reason : `the manifest has no ${GENERATOR_FUNCTION} function`;
-    notify(`generator: not started, ${reason}; --rate ${rate} has no effect`);
-    return GeneratorLoop.unavailable(rate, reason);
-  }
-  return new GeneratorLoop({
-    rate,
-    notify,
-    invoke: (payload, signal) => invoker.invoke({ app: 'trade-matching' }, GENERATOR_FUNCTION, payload, signal),
-    controlIsOn: () => controlStates()[GENERATOR_CONTROL] === 'On',
+  const skipped = missing?.skippedFunctions.find((fn) => fn.name === GENERATOR_FUNCTION);
+  const unavailable = missing && (skipped ? skipped.reason : `the manifest has no ${GENERATOR_FUNCTION} function`);
+  return new GeneratorSwitch({
+    ...(unavailable ? { unavailable } : {}),
+    create: (rate, runSeconds) =>
+      new GeneratorLoop({
+        rate,
+        runSeconds,
+        notify,
+        invoke: (payload, signal) => invoker.invoke({ app: 'trade-matching' }, GENERATOR_FUNCTION, payload, signal),
+        controlIsOn: () => controlStates()[GENERATOR_CONTROL] === 'On',
+      }),
   });
 }
 

@@ -7,7 +7,8 @@ import { setTimeout as delay } from 'node:timers/promises';
  * starts and stops the load without touching the twin; the loop also skips invoking while the controller sees the
  * control Off. After a run that stopped early (the control is Off) or an
  * invocation that failed, the loop waits a few seconds before asking again, so an Off control or a region outage
- * costs one small request every few seconds, not a busy loop.
+ * costs one small request every few seconds, not a busy loop. The dashboard starts, stops and restarts the loop at
+ * another rate through GeneratorSwitch (below).
  */
 
 export const GENERATOR_FUNCTION = 'generator';
@@ -23,7 +24,8 @@ export interface GeneratorRunResult {
   readonly stoppedBy?: string;
 }
 
-export type GeneratorState = 'running' | 'waiting' | 'stopped' | 'unavailable';
+/** `stopping`: told to stop, the loop lets the run in flight end (Lambda has no cancel) and starts no other. */
+export type GeneratorState = 'running' | 'waiting' | 'stopping' | 'stopped' | 'unavailable';
 
 export interface GeneratorStatus {
   readonly rate: number;
@@ -48,11 +50,16 @@ export interface GeneratorLoopOptions {
    */
   readonly controlIsOn?: () => boolean;
   readonly pauseMs?: number;
+  /** Seconds of legs each invocation asks for (default GENERATOR_RUN_SECONDS). */
+  readonly runSeconds?: number;
 }
 
 export class GeneratorLoop {
   readonly #options: GeneratorLoopOptions;
+  /** Aborts the invocation in flight. */
   readonly #abort = new AbortController();
+  /** Ends the loop (and its pauses) once the invocation in flight, if any, has answered. */
+  readonly #halt = new AbortController();
   #running: Promise<void> | undefined;
   #status: GeneratorStatus;
   #lastNotice: string | undefined;
@@ -60,12 +67,6 @@ export class GeneratorLoop {
   constructor(options: GeneratorLoopOptions) {
     this.#options = options;
     this.#status = { rate: options.rate, state: 'waiting', reason: 'not started', runs: 0, legsSent: 0 };
-  }
-
-  /** A loop that never starts: the status says why (no generator function in this build). */
-  static unavailable(rate: number, reason: string): { status(): GeneratorStatus; stop(): Promise<void> } {
-    const status: GeneratorStatus = { rate, state: 'unavailable', reason, runs: 0, legsSent: 0 };
-    return { status: () => status, stop: async () => undefined };
   }
 
   status(): GeneratorStatus {
@@ -77,14 +78,31 @@ export class GeneratorLoop {
   }
 
   /** Aborts an invocation in flight rather than waiting out its minute. */
-  async stop(): Promise<void> {
+  async stop(reason = 'the twin is stopping'): Promise<void> {
+    this.#halt.abort();
     this.#abort.abort();
     await this.#running;
-    this.#status = { ...this.#status, state: 'stopped', reason: 'the twin is stopping' };
+    this.#status = { ...this.#status, state: 'stopped', reason };
+  }
+
+  /**
+   * Invokes no more runs; a run in flight goes on in its region regardless (nothing cancels a Lambda invocation), so
+   * the loop waits for its answer and counts its legs. Resolves when the loop has ended.
+   */
+  async retire(reason: string): Promise<void> {
+    if (!this.#running) {
+      this.#status = { ...this.#status, state: 'stopped', reason };
+      return;
+    }
+    if (this.#halt.signal.aborted) return this.#running;
+    this.#status = { ...this.#status, state: 'stopping', reason: `${reason}; a run in flight ends first` };
+    this.#halt.abort();
+    await this.#running;
+    this.#status = { ...this.#status, state: 'stopped', reason };
   }
 
   async #loop(): Promise<void> {
-    const signal = this.#abort.signal;
+    const signal = this.#halt.signal;
     const { rate } = this.#options;
     while (!signal.aborted) {
       if (this.#options.controlIsOn && !this.#options.controlIsOn()) {
@@ -92,16 +110,18 @@ export class GeneratorLoop {
         await delay(this.#pauseMs, undefined, { signal }).catch(() => undefined);
         continue;
       }
-      this.#status = { ...this.#status, state: 'running' };
+      // Running has no reason: whatever the last one was (not started, the control Off) no longer holds.
+      const { reason: _reason, ...running } = this.#status;
+      this.#status = { ...running, state: 'running' };
       let pause = false;
       try {
-        const { region, result } = await this.#options.invoke({ rate, durationSeconds: GENERATOR_RUN_SECONDS }, signal);
+        const { region, result } = await this.#options.invoke({ rate, durationSeconds: this.#options.runSeconds ?? GENERATOR_RUN_SECONDS }, this.#abort.signal);
         const run = runResult(result);
         this.#status = { ...this.#status, runs: this.#status.runs + 1, legsSent: this.#status.legsSent + run.legsSent, region };
         if (run.legsSent > 0 || run.stoppedBy === undefined) {
           this.#notice(`generator: run ${run.runId} sent ${run.legsSent} legs into ${region}${run.stoppedBy ? ` (stopped by ${run.stoppedBy})` : ''}`, true);
         }
-        if (run.stoppedBy === 'generator-control-off') {
+        if (run.stoppedBy === 'generator-control-off' && !signal.aborted) {
           if (run.legsSent === 0) this.#controlOff();
           this.#status = { ...this.#status, state: 'waiting', reason: `${GENERATOR_CONTROL} is Off` };
         }
@@ -132,6 +152,86 @@ export class GeneratorLoop {
     if (!always && message === this.#lastNotice) return;
     this.#lastNotice = message;
     this.#options.notify(message);
+  }
+}
+
+/** The regions run no generator function, so no loop can start. */
+export class GeneratorUnavailableError extends Error {
+  override readonly name = 'GeneratorUnavailableError';
+}
+
+/** What the dashboard drives: the twin's one generator loop, started, stopped or restarted at another rate. */
+export interface GeneratorControl {
+  /** The current (or last) loop's status, with runs and legs counted over every loop so far; null before the first. */
+  status(): GeneratorStatus | null;
+  /** Starts a loop at `rate`, retiring the one running at another rate; GeneratorUnavailableError without a generator. */
+  start(rate: number, runSeconds?: number): Promise<GeneratorStatus>;
+  /**
+   * Stops the loop. By default a run in flight ends in its region first (its legs are counted; the status says
+   * `stopping` meanwhile) and this resolves at once; `abortInFlight` stops waiting for it and resolves when every
+   * loop has ended (the twin stopping).
+   */
+  stop(reason: string, options?: { abortInFlight?: boolean }): Promise<GeneratorStatus | null>;
+}
+
+/**
+ * The twin's generator loop behind a switch: `rotor up --rate` starts the first, the dashboard starts, stops and
+ * restarts it. A retired loop's run in flight goes on (at the old rate) until it ends, so shorter runs
+ * (`runSeconds`) make a stop or a new rate take effect sooner; turning the generator routing control Off stops
+ * every run within a second.
+ */
+export class GeneratorSwitch implements GeneratorControl {
+  readonly #create: (rate: number, runSeconds: number) => GeneratorLoop;
+  readonly #unavailable: string | undefined;
+  readonly #loops: GeneratorLoop[] = [];
+  #current: GeneratorLoop | undefined;
+  #unavailableStatus: GeneratorStatus | undefined;
+  /** One start or stop at a time. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { create: (rate: number, runSeconds: number) => GeneratorLoop; unavailable?: string }) {
+    this.#create = options.create;
+    this.#unavailable = options.unavailable;
+  }
+
+  status(): GeneratorStatus | null {
+    const latest = this.#loops.at(-1);
+    if (!latest) return this.#unavailableStatus ?? null;
+    const totals = this.#loops.map((loop) => loop.status()).reduce((sum, status) => ({ runs: sum.runs + status.runs, legsSent: sum.legsSent + status.legsSent }), { runs: 0, legsSent: 0 });
+    return { ...latest.status(), ...totals };
+  }
+
+  start(rate: number, runSeconds = GENERATOR_RUN_SECONDS): Promise<GeneratorStatus> {
+    return this.#serialized(async () => {
+      if (!(Number.isFinite(rate) && rate > 0)) throw new RangeError(`the generator rate must be a positive number of legs per second, not ${rate}`);
+      if (this.#unavailable !== undefined) {
+        this.#unavailableStatus = { rate, state: 'unavailable', reason: this.#unavailable, runs: 0, legsSent: 0 };
+        throw new GeneratorUnavailableError(this.#unavailable);
+      }
+      const current = this.#current?.status();
+      if (current && current.rate === rate && (current.state === 'running' || current.state === 'waiting')) return this.status()!;
+      void this.#current?.retire(`restarted at ${rate} legs/s`);
+      const loop = this.#create(rate, runSeconds);
+      this.#loops.push(loop);
+      this.#current = loop;
+      loop.start();
+      return this.status()!;
+    });
+  }
+
+  stop(reason: string, options: { abortInFlight?: boolean } = {}): Promise<GeneratorStatus | null> {
+    return this.#serialized(async () => {
+      if (options.abortInFlight) await Promise.all(this.#loops.map((loop) => loop.stop(reason)));
+      else void this.#current?.retire(reason);
+      this.#current = undefined;
+      return this.status();
+    });
+  }
+
+  #serialized<T>(operation: () => Promise<T>): Promise<T> {
+    const next = this.#queue.catch(() => undefined).then(operation);
+    this.#queue = next;
+    return next;
   }
 }
 

@@ -12,6 +12,9 @@ const STAGE_LABEL: Record<string, string> = {
   'outbound-gateway': 'Outbound gateway',
 };
 
+/** The counts' names as the card shows them (the metric's full name is its tooltip). */
+const LABEL: Record<string, string> = { MessagesReceived: 'received', MessagesRecorded: 'recorded', RecordsProcessed: 'processed', RecordsForwarded: 'forwarded' };
+
 /** Iterator ages past these, or this many messages waiting, are worth a look. */
 const AGE_WARN_MS = 5_000;
 const AGE_BAD_MS = 60_000;
@@ -61,8 +64,8 @@ export function StageCard({ view, region }: { readonly view: StageView; readonly
     <section className="stage" aria-label={`${view.service} in ${region}`}>
       <h4>{STAGE_LABEL[view.stage] ?? view.stage}</h4>
       <div className="muted mono">{view.service}</div>
-      <div className="kv" title={incoming?.name}><span>in</span><span className="num">{incoming ? formatCount(incoming.value) : DASH}</span></div>
-      <div className="kv" title={outgoing?.name}><span>out</span><span className="num">{outgoing ? formatCount(outgoing.value) : DASH}</span></div>
+      <div className="kv" title={incoming?.name}><span>{incoming ? LABEL[incoming.name] : 'in'}</span><span className="num">{incoming ? formatCount(incoming.value) : DASH}</span></div>
+      <div className="kv" title={outgoing?.name}><span>{outgoing ? LABEL[outgoing.name] : 'out'}</span><span className="num">{outgoing ? formatCount(outgoing.value) : DASH}</span></div>
       {failed !== undefined && (
         <div className="kv"><span>failed</span>{failed > 0 ? <Status tone="bad">{formatCount(failed)}</Status> : <span className="num">0</span>}</div>
       )}

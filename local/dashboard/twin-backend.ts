@@ -1,0 +1,47 @@
+import { ArcRoutingControls, parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls.ts';
+import type { RunningTwin } from '#local/controller/controller.ts';
+import type { RoutingControlView } from '#local/dashboard/contract.ts';
+import { executionView, stateMachineViews } from '#local/dashboard/executions.ts';
+import { latestReport } from '#local/dashboard/reports.ts';
+import type { DashboardBackend } from '#local/dashboard/server.ts';
+import { buildSnapshot, generatorView, twinSnapshotSource } from '#local/dashboard/snapshot.ts';
+
+/**
+ * The dashboard API over a running twin. Routing controls are flipped the way every Rotor client flips them: through
+ * the ARC cluster's endpoints with the AWS SDK (ArcRoutingControls), so the cluster's safety rules judge the change
+ * exactly as they judge a workflow's or an operator's.
+ */
+
+/** Seconds of legs per generator invocation when the dashboard starts the loop: a stop or a new rate applies within it. */
+export const DASHBOARD_GENERATOR_RUN_SECONDS = 15;
+
+const TWIN_CREDENTIALS = { accessKeyId: 'AKIDROTORTWIN', secretAccessKey: 'rotor-twin-secret' };
+
+export function twinDashboardBackend(twin: RunningTwin): DashboardBackend & { close(): void } {
+  const source = twinSnapshotSource(twin);
+  const controls = new ArcRoutingControls({ endpoints: parseClusterEndpoints(twin.arc.clusterEndpointsJson), credentials: TWIN_CREDENTIALS });
+  return {
+    snapshot: () => buildSnapshot(source),
+    setRoutingControl: async (name, state): Promise<RoutingControlView> => {
+      await controls.update(name, state);
+      return { name, state: twin.arc.states()[name] ?? state };
+    },
+    generator: async (request) => {
+      const status =
+        request.action === 'start'
+          ? await twin.generator.start(request.rate, DASHBOARD_GENERATOR_RUN_SECONDS)
+          : await twin.generator.stop('stopped from the dashboard');
+      return generatorView(status) ?? { state: 'stopped', rate: 0, legsSent: 0, reason: 'no generator loop has run' };
+    },
+    startExecution: async ({ stateMachine, input, region }) => {
+      // As `rotor rotate` does: a rotation or a recovery runs where the app is going (the source may be lost).
+      const target = region ?? (typeof input.targetRegion === 'string' && twin.regions.includes(input.targetRegion) ? input.targetRegion : undefined);
+      const started = await twin.workflows.start(stateMachine, input, target ? { region: target } : {});
+      return { executionName: started.name };
+    },
+    execution: async (name) => executionView(twin.workflows.describe(name)),
+    stateMachines: () => stateMachineViews(twin.workflows.stateMachines()),
+    latestReport: () => latestReport(twin.layout.dataDir),
+    close: () => controls.destroy(),
+  };
+}
