@@ -67,8 +67,11 @@ describe.skipIf(!HAS_CHROMIUM)(SUITE, () => {
   afterAll(async () => {
     if (pageProblems.length > 0) console.warn(`the page reported:\n${pageProblems.join('\n')}`);
     await browser?.close().catch((error: unknown) => console.warn(`closing Chromium failed: ${String(error)}`));
-    await running?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    try {
+      await running?.stop();
+    } finally {
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('opens from the URL with the token and shows both regions, live', async () => {
@@ -104,12 +107,12 @@ describe.skipIf(!HAS_CHROMIUM)(SUITE, () => {
     const ingestion = page.getByRole('region', { name: `tm-ingestion in ${EAST}` });
     await expect.poll(async () => (await shownCount(ingestion, 'RecordsProcessed')) ?? 0, { timeout: 60_000, interval: 1_000 }).toBeGreaterThan(0);
     const first = (await shownCount(ingestion, 'RecordsProcessed'))!;
-    await shoot('01-flow-under-load');
 
     // Assess
     await expect.poll(async () => (await shownCount(ingestion, 'RecordsProcessed')) ?? 0, { timeout: 45_000, interval: 1_000 }).toBeGreaterThan(first);
     const matching = page.getByRole('region', { name: `tm-matching in ${EAST}` });
     await expect.poll(async () => (await shownCount(matching, 'RecordsProcessed')) ?? 0, { timeout: 30_000, interval: 1_000 }).toBeGreaterThan(0);
+    await shoot('01-flow-under-load');
     await openTab('Regions & controls');
     expect(await generatorFact('rate')).toBe(`${RATE} legs/s`);
     // Legs sent and the region are known once a run (15 s from the dashboard) has answered.
