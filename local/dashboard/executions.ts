@@ -52,13 +52,13 @@ export function executionView(execution: TwinExecution): ExecutionView {
     ...(execution.output === undefined ? {} : { output: execution.output }),
     ...(execution.error === undefined ? {} : { error: execution.error }),
     ...(execution.cause === undefined ? {} : { cause: execution.cause }),
-    states: statesOf(execution.events),
+    states: statesOf(execution.events, executionSummary(execution).status === 'RUNNING'),
   };
 }
 
 type StateEntry = { name: string; enteredAt: string; exitedAt?: string; outcome?: 'succeeded' | 'failed' | 'retried' };
 
-function statesOf(events: readonly ExecutionEvent[]): ExecutionView['states'] {
+function statesOf(events: readonly ExecutionEvent[], running: boolean): ExecutionView['states'] {
   const entries: StateEntry[] = [];
   // The open entry of each state (per Map iteration): retries and exits belong to the latest entry of that name.
   const open = new Map<string, StateEntry>();
@@ -92,6 +92,16 @@ function statesOf(events: readonly ExecutionEvent[]): ExecutionView['states'] {
         break;
       default:
         break;
+    }
+  }
+  // A running execution whose latest event is a state's failure is waiting out that state's retry backoff (the
+  // runner records the retry when it starts it): the state has not failed for good.
+  const last = events.at(-1);
+  if (running && last?.type === 'StateFailed' && last.stateName !== undefined) {
+    const waiting = open.get(`${last.stateName}#${last.mapIterationIndex ?? ''}`);
+    if (waiting) {
+      delete waiting.exitedAt;
+      waiting.outcome = 'retried';
     }
   }
   return entries.map((entry) => ({ ...entry }));

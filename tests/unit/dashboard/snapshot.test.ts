@@ -175,6 +175,27 @@ describe('executionView', () => {
       { name: 'Replay', enteredAt: at(6), outcome: 'retried' },
     ]);
   });
+
+  it('shows a running execution waiting out a retry backoff as retrying, not failed', () => {
+    // Prepare
+    const at = (second: number) => new Date(Date.UTC(2026, 11, 7, 18, 0, second)).toISOString();
+    const execution = {
+      ...record('rot-10', 'tm-rotation', 0, WEST),
+      status: 'RUNNING' as const,
+      region: WEST,
+      events: [
+        { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
+        { id: 2, type: 'StateEntered', timestamp: at(0), stateName: 'DrainQueues', stateType: 'Task' },
+        { id: 3, type: 'StateFailed', timestamp: at(1), stateName: 'DrainQueues', stateType: 'Task' },
+      ] satisfies ExecutionEvent[],
+    };
+
+    // Act
+    const view = executionView(execution);
+
+    // Assess
+    expect(view.states).toEqual([{ name: 'DrainQueues', enteredAt: at(0), outcome: 'retried' }]);
+  });
 });
 
 describe('stateMachineViews', () => {
