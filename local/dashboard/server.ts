@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { listen } from '#local/support/listen.ts';
 import type { DashboardSnapshot, ExecutionView, GeneratorRequest, GeneratorView, RoutingControlView, StartExecutionRequest, StateMachineView } from '#local/dashboard/contract.ts';
+import { EventStreams, SnapshotCache } from '#local/dashboard/event-streams.ts';
+import { allowMethods, decodeSegment, HttpError, type Reply } from '#local/dashboard/http.ts';
 import type { ReportFile } from '#local/dashboard/reports.ts';
+import { staticFile } from '#local/dashboard/static-files.ts';
 import { describeIssues, GeneratorRequestBody, RoutingControlRequestBody, StartExecutionRequestBody } from '#local/dashboard/requests.ts';
 
 /**
@@ -27,8 +30,6 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_EVENT_CLIENTS = 16;
 export const SNAPSHOT_INTERVAL_MS = 1_000;
 const HEARTBEAT_MS = 15_000;
-/** A client this far behind (its socket's buffer) is dropped rather than buffered for without bound. */
-const MAX_CLIENT_BACKLOG_BYTES = 4 * 1024 * 1024;
 const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
 /** What the API does; twin-backend.ts implements it over a running twin, tests with fakes. */
@@ -87,19 +88,6 @@ export async function assertDashboardPortFree(port: number): Promise<void> {
   if (error) throw error;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly type = 'RequestError',
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-type Reply = { status: number; json: unknown } | { status: number; body: string | Buffer; headers: Record<string, string> };
-
 /** Errors of the twin and its parts, by name, as HTTP statuses; anything else is a 500. */
 const STATUS_OF_ERROR: Record<string, number> = {
   SafetyRuleViolationError: 409,
@@ -123,38 +111,6 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'cross-origin-resource-policy': 'same-origin',
 };
-const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-  '.webmanifest': 'application/manifest+json',
-};
-
-const NOT_BUILT_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Rotor dashboard not built</title></head>
-<body style="font-family: sans-serif; margin: 3rem">
-<h1>Rotor dashboard</h1>
-<p>dashboard not built: run npm run build:dashboard, then reload this page.</p>
-<p>The twin runs meanwhile, and the API answers under <code>/api/</code> (local/dashboard/contract.ts).</p>
-</body></html>
-`;
 
 const ROUTING_CONTROL = /^\/api\/routing-controls\/([^/]+)$/;
 const EXECUTION = /^\/api\/executions\/([^/]+)$/;
@@ -298,34 +254,6 @@ async function reportReply(report: ReportFile | undefined, format: string): Prom
   };
 }
 
-async function staticFile(request: IncomingMessage, pathname: string, root: string): Promise<Reply> {
-  allowMethods(request, ['GET', 'HEAD']);
-  const index = path.join(root, 'index.html');
-  if (!(await isFile(index))) return { status: 503, body: NOT_BUILT_PAGE, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } };
-  const relative = decodeSegment(pathname);
-  const file = path.resolve(root, `.${relative}`);
-  const inside = file.startsWith(root + path.sep);
-  if (inside && !relative.includes('\0') && (await isFile(file))) return fileReply(file, relative);
-  // Paths with an extension are files the page asked for; a missing one is a 404, not the page in its place.
-  if (path.extname(relative) !== '') throw new HttpError(404, `no file ${relative}`, 'NotFound');
-  return fileReply(index, '/index.html');
-}
-
-async function fileReply(file: string, relative: string): Promise<Reply> {
-  const extension = path.extname(file).toLowerCase();
-  const html = extension === '.html';
-  return {
-    status: 200,
-    body: await readFile(file),
-    headers: {
-      'content-type': CONTENT_TYPES[extension] ?? 'application/octet-stream',
-      // Vite names what it puts under assets/ by content hash.
-      'cache-control': relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-      ...(html ? { 'content-security-policy': CONTENT_SECURITY_POLICY } : {}),
-    },
-  };
-}
-
 async function readBody<T>(request: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
   const type = request.headers['content-type'] ?? '';
   if (!/^application\/json\s*(;.*)?$/i.test(type)) {
@@ -352,20 +280,6 @@ async function readBody<T>(request: IncomingMessage, schema: z.ZodType<T>): Prom
   const result = schema.safeParse(parsed);
   if (!result.success) throw new HttpError(400, describeIssues(result.error), 'ValidationError');
   return result.data;
-}
-
-function allowMethods(request: IncomingMessage, methods: readonly string[]): void {
-  if (!methods.includes(request.method ?? '')) {
-    throw new HttpError(405, `${request.method ?? ''} is not allowed here; use ${methods.join(' or ')}`, 'MethodNotAllowed', { allow: methods.join(', ') });
-  }
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new HttpError(400, `${segment} is not a well-formed URL path`, 'BadRequest');
-  }
 }
 
 function send(response: ServerResponse, reply: Reply): void {
@@ -398,95 +312,4 @@ function sendError(response: ServerResponse, error: unknown): void {
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** One snapshot shared by every client asking within `maxAgeMs` of its build, and one build at a time. */
-class SnapshotCache {
-  #latest: { builtAt: number | undefined; frame: Promise<DashboardSnapshot> } | undefined;
-
-  constructor(
-    private readonly backend: DashboardBackend,
-    private readonly maxAgeMs: number,
-  ) {}
-
-  latest(): Promise<DashboardSnapshot> {
-    const latest = this.#latest;
-    if (latest && (latest.builtAt === undefined || performance.now() - latest.builtAt < this.maxAgeMs)) return latest.frame;
-    const entry: { builtAt: number | undefined; frame: Promise<DashboardSnapshot> } = { builtAt: undefined, frame: this.backend.snapshot() };
-    this.#latest = entry;
-    entry.frame.then(
-      () => void (entry.builtAt = performance.now()),
-      // A failed build is not kept: the next caller tries again.
-      () => void (this.#latest === entry && (this.#latest = undefined)),
-    );
-    return entry.frame;
-  }
-}
-
-/** The SSE clients of /api/events: a snapshot at once, then one per interval, and a comment now and then. */
-class EventStreams {
-  readonly #clients = new Set<() => void>();
-
-  constructor(
-    private readonly snapshots: SnapshotCache,
-    private readonly options: { intervalMs: number; heartbeatMs: number; maxClients: number },
-  ) {}
-
-  open(response: ServerResponse): void {
-    if (this.#clients.size >= this.options.maxClients) {
-      throw new HttpError(429, `${this.options.maxClients} dashboards are connected already; close one`, 'TooManyClients', { 'retry-after': '5' });
-    }
-    response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    response.write('retry: 2000\n\n');
-    let sending = false;
-    const push = async () => {
-      if (sending) return;
-      sending = true;
-      try {
-        const snapshot = await this.snapshots.latest();
-        write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
-      } catch (error) {
-        write(`: snapshot failed: ${(error instanceof Error ? error.message : String(error)).replaceAll('\n', ' ')}\n\n`);
-      } finally {
-        sending = false;
-      }
-    };
-    const write = (text: string) => {
-      if (response.destroyed || response.writableEnded) return;
-      if (response.writableLength > MAX_CLIENT_BACKLOG_BYTES) {
-        response.destroy();
-        return;
-      }
-      response.write(text);
-    };
-    const snapshotTimer = setInterval(() => void push(), this.options.intervalMs);
-    const heartbeatTimer = setInterval(() => write(': heartbeat\n\n'), this.options.heartbeatMs);
-    const close = () => {
-      clearInterval(snapshotTimer);
-      clearInterval(heartbeatTimer);
-      this.#clients.delete(close);
-      if (!response.writableEnded) response.end();
-    };
-    this.#clients.add(close);
-    // The response's close, not the request's: a GET's request closes as soon as it has been read.
-    response.once('close', close);
-    void push();
-  }
-
-  closeAll(): void {
-    for (const close of [...this.#clients]) close();
-  }
 }
