@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { AppName, StateMachineView } from '../../../../local/dashboard/contract.ts';
 import { errorMessage } from '../../api/client.ts';
 import { startExecution } from '../../api/endpoints.ts';
@@ -17,22 +17,24 @@ interface RunbookFormProps {
   readonly onCancel: () => void;
 }
 
-function FieldInput({ field, value, regions, onChange }: { readonly field: InputField; readonly value: string; readonly regions: readonly string[]; readonly onChange: (value: string) => void }) {
-  if (field.kind === 'app') return <input value={value} readOnly aria-readonly="true" />;
+function FieldInput({ id, field, value, regions, onChange }: { readonly id: string; readonly field: InputField; readonly value: string; readonly regions: readonly string[]; readonly onChange: (value: string) => void }) {
+  if (field.kind === 'app') return <input id={id} value={value} readOnly aria-readonly="true" />;
   if (field.kind === 'region') {
     return (
-      <select value={value} onChange={(event) => onChange(event.target.value)}>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
         {regions.map((region) => <option key={region} value={region}>{region}</option>)}
       </select>
     );
   }
-  if (field.kind === 'number') return <input type="number" min="0" step="1" value={value} onChange={(event) => onChange(event.target.value)} required />;
-  return <input value={value} onChange={(event) => onChange(event.target.value)} required />;
+  if (field.kind === 'number') return <input id={id} type="number" min="0" step="1" value={value} onChange={(event) => onChange(event.target.value)} required />;
+  return <input id={id} value={value} onChange={(event) => onChange(event.target.value)} required />;
 }
 
 /** The state machine's input as a form (fields from its ASL comment), then POST /api/executions. */
 export function RunbookForm({ app, label, machine, activeRegion, regions, onStarted, onCancel }: RunbookFormProps) {
   const token = useToken();
+  // Each field's label names it alone (a label wrapped around a <select> would read out every option too).
+  const formId = useId();
   const fields = useMemo(() => inputFields(machine), [machine]);
   const comment = useMemo(() => parseAsl(machine.definition)?.comment, [machine]);
   const [values, setValues] = useState<Record<string, string>>(() =>
@@ -77,10 +79,10 @@ export function RunbookForm({ app, label, machine, activeRegion, regions, onStar
       {fields ? (
         <div className="fields">
           {fields.map((field) => (
-            <label key={field.name}>
-              <span>{field.name}{field.hint ? ` (${field.hint})` : ''}</span>
-              <FieldInput field={field} value={values[field.name] ?? ''} regions={regions} onChange={(value) => setValues((old) => ({ ...old, [field.name]: value }))} />
-            </label>
+            <div key={field.name} className="field">
+              <label htmlFor={`${formId}-${field.name}`}>{field.name}{field.hint ? ` (${field.hint})` : ''}</label>
+              <FieldInput id={`${formId}-${field.name}`} field={field} value={values[field.name] ?? ''} regions={regions} onChange={(value) => setValues((old) => ({ ...old, [field.name]: value }))} />
+            </div>
           ))}
         </div>
       ) : (
