@@ -114,20 +114,23 @@ export function regionEntry(
     databases: report?.endpoints.databases ?? {},
     functions: report ? report.functions.length : null,
     skippedFunctions: report ? report.skippedFunctions.map((skipped) => skipped.name) : [],
-    mappings: live
-      ? [
-          ...live.mappingMetrics.map((mapping) => ({ mappingId: mapping.mappingId, state: mapping.state, iteratorAgeMs: mapping.maxIteratorAgeMs })),
-          ...live.mqMappingMetrics.map((mapping) => ({
-            mappingId: mapping.mappingId,
-            state: mapping.state,
-            ...(mapping.queueDepth === undefined ? {} : { queueDepth: mapping.queueDepth }),
-          })),
-        ]
-      : [],
+    mappings: live ? mappingLags(live) : [],
     tableItems,
     stages: tableItems && Object.fromEntries(paths.stageTables.flatMap((table) => (tableItems[table] === undefined ? [] : [[table, tableItems[table]]]))),
     lastExit: supervisor.lastExit ?? null,
   };
+}
+
+/** Each event-source mapping's lag, from the region's own status: iterator age (Kinesis) or queue depth (MQ). */
+export function mappingLags(live: RegionStatus): MappingLag[] {
+  return [
+    ...live.mappingMetrics.map((mapping) => ({ mappingId: mapping.mappingId, state: mapping.state, iteratorAgeMs: mapping.maxIteratorAgeMs })),
+    ...live.mqMappingMetrics.map((mapping) => ({
+      mappingId: mapping.mappingId,
+      state: mapping.state,
+      ...(mapping.queueDepth === undefined ? {} : { queueDepth: mapping.queueDepth }),
+    })),
+  ];
 }
 
 export function replicationDirections(links: readonly LinkMetrics[]): ReplicationDirection[] {

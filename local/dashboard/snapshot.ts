@@ -2,11 +2,11 @@ import type { RunningTwin } from '#local/controller/controller.ts';
 import type { GeneratorStatus } from '#local/controller/generator-loop.ts';
 import type { MetricCollector } from '#local/controller/metric-collector.ts';
 import type { RegionSupervisor } from '#local/controller/region-supervisor.ts';
+import { mappingLags } from '#local/controller/twin-status.ts';
 import type { RunningArcEmulator } from '#local/global/arc/emulator.ts';
 import type { LinkMetrics } from '#local/global/dynamo-replication/replication-link.ts';
-import type { RegionStatus } from '#local/region/region.ts';
 import { regionalRoutingControlName } from '#shared/ports/routing-controls.ts';
-import type { AppName, DashboardSnapshot, GeneratorView, MappingView, RegionView, ReplicationView } from '#local/dashboard/contract.ts';
+import type { AppName, DashboardSnapshot, GeneratorView, RegionView, ReplicationView } from '#local/dashboard/contract.ts';
 import { recentExecutions, type WorkflowsReader } from '#local/dashboard/executions.ts';
 
 /**
@@ -58,7 +58,7 @@ export async function buildSnapshot(source: SnapshotSource, now: () => Date = ()
         rssMB: live?.rssMB ?? null,
         uptimeMs: live?.uptimeMs ?? null,
         activeFor: APPS.filter((app) => activeRegions(app).includes(name)),
-        mappings: live ? mappingsOf(live) : [],
+        mappings: live ? mappingLags(live) : [],
       };
     }),
   );
@@ -96,17 +96,6 @@ export function generatorView(status: GeneratorStatus | null): GeneratorView | n
     ...(status.region === undefined ? {} : { region: status.region }),
     ...(status.reason === undefined ? {} : { reason: status.reason }),
   };
-}
-
-function mappingsOf(live: RegionStatus): MappingView[] {
-  return [
-    ...live.mappingMetrics.map((mapping) => ({ mappingId: mapping.mappingId, state: mapping.state, iteratorAgeMs: mapping.maxIteratorAgeMs })),
-    ...live.mqMappingMetrics.map((mapping) => ({
-      mappingId: mapping.mappingId,
-      state: mapping.state,
-      ...(mapping.queueDepth === undefined ? {} : { queueDepth: mapping.queueDepth }),
-    })),
-  ];
 }
 
 /** The Aurora component's last sample (aurora-global-databases.ts: database → {writer, rpoLagMs, …}), when plugged in. */
