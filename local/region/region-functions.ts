@@ -10,6 +10,7 @@ import { parseHandlerReference } from '#local/lambda/handler-loader.ts';
 import { LocalLambdaFunction } from '#local/lambda/runtime.ts';
 import type { MessageBroker } from '#shared/ports/message-broker.ts';
 import type { FunctionSpec, Topology } from '#shared/topology/schema.ts';
+import { kinesisMappingSettings } from '#shared/topology/triggers.ts';
 import { BrokerOnFailureDestination } from '#local/region/broker-on-failure-destination.ts';
 import { functionEnvironment, regionQueueName, type RegionEndpoints, type RegionResources } from '#local/region/function-environment.ts';
 
@@ -121,14 +122,7 @@ export function createEventSourceMappings(options: RegionMappingsOptions): { kin
       mappings.push(new KinesisEventSourceMapping(
         {
           streamName: trigger.stream,
-          startingPosition: trigger.startingPosition,
-          batchSize: trigger.batchSize,
-          maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds,
-          parallelizationFactor: trigger.parallelizationFactor,
-          bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
-          maximumRetryAttempts: trigger.maximumRetryAttempts,
-          maximumRecordAgeInSeconds: trigger.maximumRecordAgeInSeconds,
-          functionResponseTypes: trigger.functionResponseTypes,
+          ...kinesisMappingSettings(trigger),
           destinationConfig: { onFailure: destination(trigger.onFailure) },
         },
         {

@@ -19,3 +19,20 @@ export const noLossKinesisTrigger = (stream: string, onFailure: string, override
   onFailure,
   ...overrides,
 });
+
+/**
+ * The settings of a Kinesis trigger as CreateEventSourceMapping names them: the twin's mapping runner and the AWS
+ * stacks both take them from here, so the two cannot apply different ones.
+ */
+export function kinesisMappingSettings(trigger: KinesisTrigger) {
+  return {
+    startingPosition: trigger.startingPosition,
+    batchSize: trigger.batchSize,
+    maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds,
+    parallelizationFactor: trigger.parallelizationFactor,
+    bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
+    maximumRetryAttempts: trigger.maximumRetryAttempts,
+    maximumRecordAgeInSeconds: trigger.maximumRecordAgeInSeconds,
+    functionResponseTypes: [...trigger.functionResponseTypes],
+  };
+}

@@ -1,5 +1,6 @@
 import type { Topology } from '#shared/topology/index.ts';
 import { regionalControlName } from '#shared/topology/routing.ts';
+import { kinesisMappingSettings } from '#shared/topology/triggers.ts';
 import { ROUTING_LIST_ACTIONS, ROUTING_READ_ACTIONS, routingControlsArn, type FunctionPlan } from './functions.ts';
 import { arnOf, physicalName, type StageContext } from './stage.ts';
 
@@ -47,14 +48,7 @@ export function kinesisMappingPlans(topology: Pick<Topology, 'functions'>, conte
               args: {
                 eventSourceArn: arnOf.stream(context, trigger.stream),
                 functionName: physicalName(context, fn.name),
-                startingPosition: trigger.startingPosition,
-                batchSize: trigger.batchSize,
-                maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds,
-                parallelizationFactor: trigger.parallelizationFactor,
-                bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
-                maximumRetryAttempts: trigger.maximumRetryAttempts,
-                maximumRecordAgeInSeconds: trigger.maximumRecordAgeInSeconds,
-                functionResponseTypes: [...trigger.functionResponseTypes],
+                ...kinesisMappingSettings(trigger),
                 destinationConfig: { onFailure: { destinationArn: arnOf.sqsQueue(context, trigger.onFailure) } },
               },
             },
