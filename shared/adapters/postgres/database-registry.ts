@@ -9,7 +9,7 @@ import type { SecretSource } from '#shared/ports/secrets.ts';
  *
  * - `postgres://…` / `postgresql://…`: a real PostgreSQL (Aurora on AWS, a local server in a twin started with
  *   `--postgres`); every opener gets its own pool, as Lambda functions do. On AWS the string carries no password
- *   but `credentials=<encoded secret ARN>`, naming the Secrets Manager secret that holds `{"username","password"}`
+ *   but `credentials=<encoded secret name or ARN>`, naming the Secrets Manager secret that holds `{"username","password"}`
  *   (see resolvePostgresConnectionString).
  * - `pglite:<absolute directory>`: an embedded PGlite on disk. PGlite is one in-process engine per directory that
  *   takes seconds to start and cannot be opened twice, so every function of the process shares one instance per
