@@ -120,6 +120,19 @@ export const ZERO_RPO_TABLES: readonly string[] = ['tm-inbound-gateway-store'];
 /** Where every generator run records its parameters and progress, so `rotor verify` can rebuild its ground truth. */
 export const GENERATOR_RUNS_TABLE = 'generator-runs';
 
+/**
+ * The FIX gateway's tables (docs/fix.md): the safe store of every accepted AllocationInstruction (acknowledged only
+ * once it is here), the sessions' sequence numbers and outbound messages (any standby resumes a session where it
+ * was), and the per-region leader lease with its fencing epoch.
+ */
+export const FIX_TABLES = {
+  store: 'tm-fix-gateway-store',
+  sessions: 'tm-fix-sessions',
+  lease: 'tm-fix-lease',
+} as const;
+
+const fixStoreTable: TableSpec = { name: FIX_TABLES.store, app: 'trade-matching', purpose: 'safe-store', hashKey: 'id', replication: 'async', pointInTimeRecovery: true };
+
 /** Each app's trail of reconciliation runs: passes, replayed ids, outcomes (docs/reconciliation.md). */
 const reconciliationAuditTable = (app: AppName) => `${PREFIX[app]}-reconciliation-audit`;
 
@@ -135,6 +148,8 @@ const reconciliationReads = reconciliationEnv((app, P) => ({
   ),
   [`${P}_DATABASE`]: { database: `${PREFIX[app]}-db` },
   [`${P}_RECONCILIATION_AUDIT`]: { table: reconciliationAuditTable(app) },
+  // The FIX gateway's store feeds the TM inbound gateway's, so reconciliation compares the two (docs/fix.md).
+  ...(app === 'trade-matching' ? { TM_FIX_GATEWAY_STORE: { table: FIX_TABLES.store } } : {}),
 }));
 const replayTargets = reconciliationEnv((app, P) => ({
   ...Object.fromEntries(['ingestion', 'egress', 'outbound'].map((stream) => [`${P}_${stream.toUpperCase()}_STREAM`, { stream: `${PREFIX[app]}-${stream}` }])),
@@ -164,7 +179,7 @@ const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'r
  * given every resource it may touch, each under the variable shared/topology/resource-variables.ts derives from it.
  * `ops-drain-check` is declared here, with its environment, in place of its entry in `operations`.
  */
-const rotationSafeStores = [...tradeMatching.tables, ...settlement.tables].filter((table) => table.purpose === 'safe-store').map((table) => table.name);
+const rotationSafeStores = [...tradeMatching.tables, fixStoreTable, ...settlement.tables].filter((table) => table.purpose === 'safe-store').map((table) => table.name);
 const rotationInboundQueues = [...tradeMatching.functions, ...settlement.functions].flatMap((fn) => fn.triggers.flatMap((trigger) => (trigger.kind === 'mq' ? [trigger.queue] : [])));
 const rotationTask = (task: string, env: FunctionSpec['env'], timeoutSeconds = 300, memorySizeMB = 1024, operates?: FunctionSpec['operates']): FunctionSpec => ({
   name: `ops-${task}`,
@@ -234,6 +249,9 @@ export const rotorTopology: Topology = {
     ...tradeMatching.tables,
     ...settlement.tables,
     { name: GENERATOR_RUNS_TABLE, app: 'trade-matching', purpose: 'results', hashKey: 'id', replication: 'async', pointInTimeRecovery: true },
+    fixStoreTable,
+    { name: FIX_TABLES.sessions, app: 'trade-matching', purpose: 'control', hashKey: 'id', replication: 'async', pointInTimeRecovery: true },
+    { name: FIX_TABLES.lease, app: 'trade-matching', purpose: 'control', hashKey: 'id', replication: 'async', pointInTimeRecovery: false },
     ...(['trade-matching', 'settlement'] as const).map(
       (app): TableSpec => ({ name: reconciliationAuditTable(app), app, purpose: 'results', hashKey: 'id', replication: 'async', pointInTimeRecovery: true }),
     ),

@@ -55,8 +55,9 @@ export function topologyProblems(input: unknown): string[] {
   for (const stream of streams.keys()) {
     if (!consumedStreams.has(stream)) problems.push(`stream ${stream} has no consumer`);
   }
-  for (const table of tables.keys()) {
-    if (!referencedTables.has(table)) problems.push(`table ${table} is used by no function`);
+  for (const [table, spec] of tables) {
+    // A control table may serve a long-running service rather than a function (the FIX gateway's sessions and lease).
+    if (!referencedTables.has(table) && spec.purpose !== 'control') problems.push(`table ${table} is used by no function`);
   }
   for (const machine of topology.stateMachines) {
     for (const task of machine.tasks) {

@@ -40,7 +40,8 @@ describe('the rotation task functions in the manifest', () => {
 
     // Assess
     expect(inboundQueues).toEqual(app === 'trade-matching' ? ['tm.trades', 'tm.settlements'] : ['sm.settlements']);
-    expect(safeStores).toHaveLength(5);
+    // Trade matching's five stages, plus the FIX gateway's store in front of them.
+    expect(safeStores).toHaveLength(app === 'trade-matching' ? 6 : 5);
     for (const queue of inboundQueues) expect(names('queue', queue)).toBe(`us-east-1.${queue}`);
     for (const table of safeStores) expect(names('table', table)).toBe(table);
   });
