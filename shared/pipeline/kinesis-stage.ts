@@ -7,6 +7,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisSt
 import type { z } from 'zod';
 import { publishForwards, type Forward } from '#shared/pipeline/forward.ts';
 import { KeyOrder } from '#shared/pipeline/key-order.ts';
+import type { OutcomeCounts } from '#shared/pipeline/outcome-counts.ts';
 import { RoutingControlOffError, stageGate } from '#shared/pipeline/stage-gate.ts';
 import { stageTelemetry } from '#shared/pipeline/telemetry.ts';
 import type { StreamPublisher } from '#shared/ports/stream-publisher.ts';
@@ -52,6 +53,8 @@ export interface KinesisStageOptions<TInput extends { id: string }> {
   readonly routingControl?: string;
   readonly publisher: StreamPublisher;
   readonly dynamodb?: DynamoDBClient;
+  /** Business outcomes `process` counted as they committed, published with the batch's metrics. */
+  readonly outcomes?: OutcomeCounts;
 }
 
 const decoder = new TextDecoder();
@@ -121,6 +124,7 @@ export function kinesisStage<TInput extends { id: string }>(options: KinesisStag
       metrics.addMetric('RecordsForwarded', MetricUnit.Count, forwards.length);
       // Refused input, counted where it is refused; the stacks alarm on its rate (stacks/plan/alarms.ts).
       metrics.addMetric('Nacks', MetricUnit.Count, forwards.filter((forward) => forward.record.kind === 'nack').length);
+      for (const [name, count] of options.outcomes?.drain() ?? []) metrics.addMetric(name, MetricUnit.Count, count);
       return response;
     } finally {
       metrics.publishStoredMetrics();

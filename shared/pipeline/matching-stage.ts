@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { DEFAULT_FEE_BPS, Ledger } from '#domain/ledger.ts';
+import { DEFAULT_FEE_BPS, Ledger, type PostingSet } from '#domain/ledger.ts';
 import type { OutboxEventRecord, SettlementRecordMessage, SettlementResultRecord, TradeLegRecord } from '#domain/pipeline-messages.ts';
 import { applySettlementResult } from '#domain/settlement-rollup.ts';
 import { pairSettlement, Settlement } from '#domain/settlement.ts';
@@ -11,6 +11,7 @@ import { matchOutcomeEvents, pairingEvents, rollupEvents } from '#shared/adapter
 import type { OutboxEvent, PostgresOutbox, StoredOutboxEvent } from '#shared/adapters/postgres/outbox.ts';
 import { withSettlementTransaction, withTradeMatchingTransaction } from '#shared/adapters/postgres/unit-of-work.ts';
 import type { Forward } from '#shared/pipeline/forward.ts';
+import { LEDGER_POSTING_SETS_METRIC, LEDGER_UNBALANCED_SETS_METRIC, outcomeMetricName, type OutcomeCounts } from '#shared/pipeline/outcome-counts.ts';
 import type { Overtakable } from '#shared/pipeline/key-order.ts';
 import type { SafeStore } from '#shared/ports/safe-store.ts';
 
@@ -29,6 +30,8 @@ export interface MatchingStageDependencies<DB> {
   readonly store: SafeStore;
   readonly egressStream: string;
   readonly feeBps?: number;
+  /** Counts each committed outbox event by type, and each ledger posting set, once. */
+  readonly outcomes?: OutcomeCounts;
 }
 
 /** The id egress and its stores know an outbox row by: one per effect, the same for every re-emission. */
@@ -43,9 +46,17 @@ export function toRecord(event: StoredOutboxEvent): OutboxEventRecord {
   return { kind: 'event', id: outboxRecordId(event), outboxId: event.id, eventType: event.eventType, aggregateId: event.aggregateId, payload: event.payload };
 }
 
-async function appendAndRead(outbox: PostgresOutbox, events: readonly OutboxEvent[]): Promise<StoredOutboxEvent[]> {
+/** Rows appended by this transaction are its new effects; re-emitted rows are not. */
+type Appended = StoredOutboxEvent & { readonly appended?: true };
+
+async function appendAndRead(outbox: PostgresOutbox, events: readonly OutboxEvent[]): Promise<Appended[]> {
   const ids = await outbox.append(events);
-  return events.map((event, index) => ({ ...event, id: ids[index]!, createdAt: new Date(), relayedAt: null }));
+  return events.map((event, index) => ({ ...event, id: ids[index]!, createdAt: new Date(), relayedAt: null, appended: true as const }));
+}
+
+/** Called once the transaction committed: what it appended happened, exactly once. */
+function countCommitted(outcomes: OutcomeCounts | undefined, events: readonly Appended[]): void {
+  for (const event of events) if (event.appended) outcomes?.add(outcomeMetricName(event.eventType));
 }
 
 async function storedEventsOf(outbox: PostgresOutbox, aggregateIds: readonly string[]): Promise<StoredOutboxEvent[]> {
@@ -84,6 +95,7 @@ export function tradeMatchingStep(deps: MatchingStageDependencies<TradeMatchingD
         if (decision.kind === 'duplicate') return storedEventsOf(outbox, [TradeLeg.id(leg), TradeLeg.counterpartId(leg)]);
         return appendAndRead(outbox, matchOutcomeEvents(leg, decision, input.id));
       });
+      countCommitted(deps.outcomes, events);
       return mirrorAndForward(deps, events);
     }
     const { result } = input;
@@ -99,6 +111,7 @@ export function tradeMatchingStep(deps: MatchingStageDependencies<TradeMatchingD
       if (outcome.kind === 'refused') throw new RollupRefusedError(outcome.reason);
       return storedEventsOf(outbox, [tradeId]);
     });
+    countCommitted(deps.outcomes, events);
     return mirrorAndForward(deps, events);
   };
 }
@@ -107,12 +120,22 @@ export function settlementMatchingStep(deps: MatchingStageDependencies<Settlemen
   const feeBps = deps.feeBps ?? DEFAULT_FEE_BPS;
   return async (input: SettlementRecordMessage): Promise<Forward[]> => {
     const { settlement } = input;
+    let posted: PostingSet | undefined;
     const events = await withSettlementTransaction(deps.db, { serializeOn: Settlement.partitionKey(settlement) }, async ({ settlements, ledger, outbox }) => {
+      posted = undefined;
       const decision = await pairSettlement(settlement, settlements);
       if (decision.kind === 'duplicate') return storedEventsOf(outbox, [Settlement.id(settlement), Settlement.counterpartId(settlement)]);
-      if (decision.kind === 'settled') await ledger.post(Ledger.postingsFor(decision.record.settlement, feeBps));
+      if (decision.kind === 'settled') {
+        const set = Ledger.postingsFor(decision.record.settlement, feeBps);
+        if (await ledger.post(set)) posted = set;
+      }
       return appendAndRead(outbox, pairingEvents(settlement, decision, input.id));
     });
+    countCommitted(deps.outcomes, events);
+    if (posted) {
+      deps.outcomes?.add(LEDGER_POSTING_SETS_METRIC);
+      if (!Ledger.isBalanced(posted.postings)) deps.outcomes?.add(LEDGER_UNBALANCED_SETS_METRIC);
+    }
     return mirrorAndForward(deps, events);
   };
 }

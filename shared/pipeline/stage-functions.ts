@@ -14,6 +14,7 @@ import { mqGateway } from '#shared/pipeline/inbound-gateway.ts';
 import { MessageId } from '#shared/pipeline/message-id.ts';
 import { kinesisStage } from '#shared/pipeline/kinesis-stage.ts';
 import { markRelayed, settlementMatchingStep, tradeMatchingStep } from '#shared/pipeline/matching-stage.ts';
+import { OutcomeCounts } from '#shared/pipeline/outcome-counts.ts';
 import { RoutingGate } from '#shared/adapters/arc/routing-gate.ts';
 import { outboundStep } from '#shared/pipeline/outbound-stage.ts';
 import { EdgeBrokers, edgeDestinations, type Destination, type DestinationResolver } from '#shared/pipeline/outbound-destinations.ts';
@@ -89,13 +90,15 @@ async function matchingDatabase<DB>(app: AppName): Promise<Kysely<DB>> {
 export async function tradeMatchingHandler() {
   const { store, ...common } = adapters();
   const db = await matchingDatabase<TradeMatchingDatabase>('trade-matching');
+  const outcomes = new OutcomeCounts();
   const outbox = new PostgresOutbox(db);
   return kinesisStage({
     ...common,
     name: 'tm-matching',
     input: TradeLegRecord.or(SettlementResultRecord),
     routingControl: 'trade-matching-app',
-    process: tradeMatchingStep({ db, store, egressStream: requiredEnv('OUT_STREAM') }),
+    process: tradeMatchingStep({ db, store, egressStream: requiredEnv('OUT_STREAM'), outcomes }),
+    outcomes,
     afterForwarding: (forwards) => markRelayed(outbox, forwards),
     correlationId: tradeIdOf,
   });
@@ -104,6 +107,7 @@ export async function tradeMatchingHandler() {
 export async function settlementMatchingHandler() {
   const { store, ...common } = adapters();
   const db = await matchingDatabase<SettlementDatabase>('settlement');
+  const outcomes = new OutcomeCounts();
   const outbox = new PostgresOutbox(db);
   const feeBps = process.env.FEE_BPS === undefined ? undefined : Number(process.env.FEE_BPS);
   return kinesisStage({
@@ -111,7 +115,8 @@ export async function settlementMatchingHandler() {
     name: 'sm-matching',
     input: SettlementRecordMessage,
     routingControl: 'settlement-app',
-    process: settlementMatchingStep({ db, store, egressStream: requiredEnv('OUT_STREAM'), ...(feeBps === undefined ? {} : { feeBps }) }),
+    process: settlementMatchingStep({ db, store, egressStream: requiredEnv('OUT_STREAM'), outcomes, ...(feeBps === undefined ? {} : { feeBps }) }),
+    outcomes,
     afterForwarding: (forwards) => markRelayed(outbox, forwards),
     correlationId: tradeIdOf,
   });

@@ -5,6 +5,7 @@ import reconciliation from '../../../workflows/reconciliation.asl.json';
 import rotation from '../../../workflows/rotation.asl.json';
 import { layerAsl, parseAsl } from './asl.ts';
 import { describeChange, parseControl } from './controls.ts';
+import { appOutcomes } from './outcomes.ts';
 import { appThroughput, stageBacklog } from './pipeline.ts';
 import { buildInput, defaultValue, fieldsFromComment, inputFields } from './runbooks.ts';
 
@@ -91,5 +92,30 @@ describe('pipeline', () => {
     const series = { 'us-east-1': { 'tm-ingestion': { RecordsProcessed: [1, 2, 3] }, 'tm-matching': { RecordsProcessed: [10, 20] }, 'tm-inbound-gateway': { MessagesRecorded: [5, 5, 5] } } };
     expect(appThroughput('trade-matching', 'us-east-1', series)).toEqual([1, 12, 23]);
     expect(appThroughput('settlement', 'us-east-1', series)).toBeNull();
+  });
+});
+
+describe('trades by status', () => {
+  it('derives current statuses from the committed outcome counts, summed over regions', () => {
+    // Prepare: in us-east-1, 3 legs stored waiting, one pair matched and settled, one pair mismatched; after a
+    // rotation, one more leg waiting in us-west-2. Settlement: 2 pairs settled, 1 waiting, 1 ledger set each.
+    const metrics = {
+      'us-east-1': {
+        'tm-matching': { 'Events.trade.unmatched': 3, 'Events.trade.matched': 2, 'Events.trade.mismatched': 2, 'Events.trade.settled': 2 },
+        'sm-matching': { 'Events.settlement.unmatched': 3, 'Events.settlement.settled': 4, LedgerPostingSets: 2, LedgerPostingSetsUnbalanced: 0 },
+      },
+      'us-west-2': { 'tm-matching': { 'Events.trade.unmatched': 1 } },
+    };
+
+    // Act
+    const tm = appOutcomes('trade-matching', metrics);
+    const sm = appOutcomes('settlement', metrics);
+
+    // Assess: 4 waiting − 2 paired out = 2 UNMATCHED; MATCHED legs all settled.
+    expect(tm.statuses).toEqual({ UNMATCHED: 2, MATCHED: 0, MISMATCHED: 2, SETTLED: 2 });
+    expect(tm.ledger).toBeNull();
+    expect(sm.statuses).toEqual({ UNMATCHED: 1, MISMATCHED: 0, SETTLED: 4 });
+    expect(sm.ledger).toEqual({ postingSets: 2, unbalancedSets: 0 });
+    expect(appOutcomes('trade-matching', {}).statuses).toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import { Status } from '../../components/Status.tsx';
 import { APPS, APP_LABEL, appThroughput, otherMappings, stageViews } from '../../lib/pipeline.ts';
 import { formatCount } from '../../lib/format.ts';
 import { regionColor } from '../../lib/colors.ts';
+import { OutcomesPanel } from './OutcomesPanel.tsx';
 import { StageCard } from './StageCard.tsx';
 
 function AppFlow({ app, snapshot }: { readonly app: AppName; readonly snapshot: DashboardSnapshot }) {
@@ -15,6 +16,7 @@ function AppFlow({ app, snapshot }: { readonly app: AppName; readonly snapshot: 
         {APP_LABEL[app]} <span className="muted">active region:</span>{' '}
         {active ? <Status tone="ok">{active}</Status> : <Status tone="bad">none</Status>}
       </h2>
+      <OutcomesPanel app={app} metrics={snapshot.metrics} />
       <LineChart
         title={`${APP_LABEL[app]} throughput: RecordsProcessed per second, summed over the stages`}
         series={throughput}
