@@ -31,18 +31,19 @@ function parseEntries(source: string, required: Set<string>): Entry[] {
     const fieldSet = /FIELD_SET\(\*this, FIX::(\w+)\)/.exec(line);
     const groupClass = /class (\w+)\s*:\s*public FIX::Group/.exec(line);
     const ownClass = /^\s*class \w+ : public (Message|FIX::Header|FIX::Trailer)\b/.exec(line);
+    const current = stack[stack.length - 1];
     if (ownClass) stack.push(root);
-    else if (groupClass) {
-      const current = stack[stack.length - 1];
-      const index = current.findLastIndex((entry) => entry.name === groupClass[1]);
-      if (index < 0) throw new DictionaryGenerationError(`group ${groupClass[1]} declared before its count field`);
-      const group: GroupEntry = { kind: 'group', name: groupClass[1], required: current[index].required, entries: [] };
+    else if (groupClass && current) {
+      const name = groupClass[1]!;
+      const index = current.findLastIndex((entry) => entry.name === name);
+      if (index < 0) throw new DictionaryGenerationError(`group ${name} declared before its count field`);
+      const group: GroupEntry = { kind: 'group', name, required: current[index]!.required, entries: [] };
       current[index] = group;
       stack.push(group.entries);
     } else if (/^\s*};\s*$/.test(line)) stack.pop();
-    else if (fieldSet && stack.length > 0) {
-      const depth = stack.length;
-      stack[depth - 1].push({ kind: 'field', name: fieldSet[1], required: depth === 1 && required.has(fieldSet[1]) });
+    else if (fieldSet && current) {
+      const name = fieldSet[1]!;
+      current.push({ kind: 'field', name, required: stack.length === 1 && required.has(name) });
     }
   }
   return root;
@@ -52,10 +53,10 @@ function parseMessage(source: string): MessageDefinition | undefined {
   const declaration = /class (\w+) : public Message/.exec(source);
   const msgType = /MsgType\(\) \{ return FIX::MsgType\("([^"]+)"\); \}/.exec(source);
   if (!declaration || !msgType) return undefined;
-  const name = declaration[1];
+  const name = declaration[1]!;
   const constructor = new RegExp(`${name}\\(\\s*\\n([^)]*)\\)\\s*\\n\\s*: Message`).exec(source);
-  const required = new Set([...(constructor?.[1] ?? '').matchAll(/const FIX::(\w+)&/g)].map((match) => match[1]));
-  return { name, msgType: msgType[1], entries: parseEntries(source, required) };
+  const required = new Set([...(constructor?.[1] ?? '').matchAll(/const FIX::(\w+)&/g)].map((match) => match[1]!));
+  return { name, msgType: msgType[1]!, entries: parseEntries(source, required) };
 }
 
 function parseFields(includeDir: string): Map<string, { tag: number; type: string; values: string[] }> {
@@ -63,15 +64,15 @@ function parseFields(includeDir: string): Map<string, { tag: number; type: strin
   const types = readFileSync(join(includeDir, 'FixFields.h'), 'utf8');
   const values = readFileSync(join(includeDir, 'FixValues.h'), 'utf8');
   const fields = new Map<string, { tag: number; type: string; values: string[] }>();
-  for (const [, name, tag] of numbers.matchAll(/const int (\w+) = (\d+);/g)) fields.set(name, { tag: Number(tag), type: 'STRING', values: [] });
+  for (const [, name, tag] of numbers.matchAll(/const int (\w+) = (\d+);/g)) fields.set(name!, { tag: Number(tag), type: 'STRING', values: [] });
   for (const [, type, name] of types.matchAll(/DEFINE_([A-Z]+)\((\w+)\);/g)) {
-    const field = fields.get(name);
-    if (field) field.type = type;
+    const field = fields.get(name!);
+    if (field) field.type = type!;
   }
   // `const char Side_BUY = '1';`, `const int AllocStatus_RECEIVED = 3;`, `const char X_Y[] = "ABC";`, `const bool X_YES = true;`
   for (const [, name, literal] of values.matchAll(/const \w+ (\w+?)_\w+(?:\[\])? = ([^;]+);/g)) {
-    const field = fields.get(name);
-    if (!field) continue;
+    const field = fields.get(name!);
+    if (!field || literal === undefined) continue;
     const value = literal === 'true' ? 'Y' : literal === 'false' ? 'N' : literal.replace(/^['"]|['"]$/g, '');
     if (!field.values.includes(value)) field.values.push(value);
   }

@@ -53,7 +53,9 @@ struct Allocation {
   std::string account, quantity, allocationId;
 };
 
-// One leg: `key=value` fields separated by '|'; `alloc=<account>,<quantity>,<allocationID>` repeats.
+// One leg: `key=value` fields separated by '|'; `alloc=<account>,<quantity>,<allocationID>` repeats. Keys: allocId,
+// side, symbol, quantity, price, tradeDate, settlDate (YYYYMMDD), execId, im, broker, and optionally text, lastQty,
+// transType (default 0), allocType (default 1), noOrdersType (default 0).
 struct Leg {
   std::map<std::string, std::string> fields;
   std::vector<Allocation> allocations;
@@ -114,9 +116,10 @@ FIX44::AllocationInstruction allocationInstruction(const Leg& leg) {
   message.set(fieldOf<FIX::SettlDate>(leg.get("settlDate")));
   if (!leg.get("text").empty()) message.set(fieldOf<FIX::Text>(leg.get("text")));
 
-  // In FIX 4.4 LastQty (32) opens each NoExecs entry; the executed quantity is the leg's.
+  // FIX 4.4's NoExecs entry opens with LastQty (32), which Rotor's contract leaves out (124=1 then 17=ExecID);
+  // `lastQty=` in the legs file sends it, to check the gateway takes the entry in its standard form too.
   FIX44::AllocationInstruction::NoExecs execution;
-  execution.set(fieldOf<FIX::LastQty>(leg.get("quantity")));
+  if (!leg.get("lastQty").empty()) execution.set(fieldOf<FIX::LastQty>(leg.get("lastQty")));
   execution.set(fieldOf<FIX::ExecID>(leg.get("execId")));
   message.addGroup(execution);
 
