@@ -3,6 +3,7 @@ import { TwinNotRunningError } from '#local/controller/errors.ts';
 import { TwinClient } from '#local/controller/twin-client.ts';
 import { DEFAULT_TWIN_DATA_DIR } from '#local/controller/twin-layout.ts';
 import type { TwinStatus } from '#local/controller/twin-status.ts';
+import { readDashboardAccess } from '#local/dashboard/server.ts';
 import { type CommandIO, parseOptions } from '../io.ts';
 
 const HELP = `Usage: rotor status [--json] [--data-dir DIR]
@@ -10,9 +11,11 @@ const HELP = `Usage: rotor status [--json] [--data-dir DIR]
 Asks the running twin (started by \`rotor up\`) for: every region (up or down, pid, start-up time, memory, items per
 pipeline stage's safe store and per other table, event-source mapping iterator ages or queue depths), the ARC
 routing controls and their states, DynamoDB global-table replication per direction (state, backlog, oldest pending
-change, replication latency per table), the Aurora global databases and the generator loop.
+change, replication latency per table), the Aurora global databases, the generator loop and the dashboard's
+address (with its token, as \`rotor up\` printed it).
 JSON: per region \`stages\` ({"<safe-store table>": items}), \`tableItems\` (every table), \`queuePrefix\` (put before
-every queue name on the region's broker; '' unless regions share one broker).
+every queue name on the region's broker; '' unless regions share one broker), \`dashboard\` ({url, openUrl}, or null
+when the twin serves none).
 Exits 1 when no twin runs on the data directory.
 
 Options:
@@ -31,16 +34,19 @@ export async function runStatus(args: string[], io: CommandIO): Promise<number> 
     io.out(HELP);
     return 0;
   }
+  const dataDir = options['data-dir'] ?? DEFAULT_TWIN_DATA_DIR;
   let status: TwinStatus;
   try {
-    status = await (await TwinClient.connect(options['data-dir'] ?? DEFAULT_TWIN_DATA_DIR)).status();
+    status = await (await TwinClient.connect(dataDir)).status();
   } catch (error) {
     if (!(error instanceof TwinNotRunningError)) throw error;
     if (options.json) io.out(`${JSON.stringify({ running: false, dataDir: error.dataDir })}\n`);
     io.err(`rotor status: ${error.message}\n`);
     return 1;
   }
-  io.out(options.json ? `${JSON.stringify({ running: true, ...status }, null, 2)}\n` : formatStatus(status));
+  const access = await readDashboardAccess(dataDir);
+  const dashboard = access && { url: access.url, openUrl: access.openUrl };
+  io.out(options.json ? `${JSON.stringify({ running: true, ...status, dashboard }, null, 2)}\n` : `${formatStatus(status)}${dashboard ? `\nDashboard  ${dashboard.openUrl}\n` : ''}`);
   return 0;
 }
 

@@ -12,6 +12,7 @@
  *   POST /api/routing-controls/<name>   {state: 'On'|'Off'} → RoutingControlView; 409 {error, type} when a safety rule refuses
  *   POST /api/generator                 GeneratorRequest → GeneratorView
  *   POST /api/executions                StartExecutionRequest → {executionName}
+ *   POST /api/regions/<region>          RegionRequest → RegionActionView (stop, SIGKILL or start one region's process)
  *
  * Every /api request needs `Authorization: Bearer <token>` (the token `rotor up` prints); only /api/events, which
  * a browser's EventSource cannot give headers, takes `?token=` instead, and it changes nothing. Nothing answers
@@ -111,6 +112,18 @@ export interface DashboardSnapshot {
 }
 
 export type GeneratorRequest = { readonly action: 'start'; readonly rate: number } | { readonly action: 'stop' };
+
+/** An outage on demand: `stop` shuts the region's process down, `kill` SIGKILLs it (an unplanned outage), `start` brings it back. */
+export interface RegionRequest {
+  readonly action: 'stop' | 'kill' | 'start';
+}
+
+export interface RegionActionView {
+  readonly region: string;
+  readonly action: RegionRequest['action'];
+  /** The process's state once the action finished: 'down' after stop or kill, 'up' after start. */
+  readonly state: string;
+}
 
 export interface StartExecutionRequest {
   /** A manifest state machine, e.g. `tm-rotation`. */

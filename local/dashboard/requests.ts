@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GeneratorRequest, StartExecutionRequest } from '#local/dashboard/contract.ts';
+import type { GeneratorRequest, RegionRequest, StartExecutionRequest } from '#local/dashboard/contract.ts';
 
 /** The dashboard API's request bodies (contract.ts), checked before anything acts on them. */
 
@@ -30,6 +30,10 @@ export const StartExecutionRequestBody: z.ZodType<StartExecutionRequest & { regi
   input: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
   /** Beyond the contract: the region to run in (default: input.targetRegion, else the app's active region). */
   region: z.string().regex(/^[a-z0-9-]{1,40}$/, { error: 'must name a region of the twin, e.g. us-west-2' }).optional(),
+});
+
+export const RegionRequestBody: z.ZodType<RegionRequest> = z.strictObject({
+  action: z.enum(['stop', 'kill', 'start'], { error: 'must be "stop", "kill" or "start"' }),
 });
 
 /** One line per problem, e.g. `rate: must be above 0 legs per second`; bodies that are not objects are refused before. */

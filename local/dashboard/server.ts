@@ -6,12 +6,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { listen } from '#local/support/listen.ts';
-import type { DashboardSnapshot, ExecutionView, GeneratorRequest, GeneratorView, RoutingControlView, StartExecutionRequest, StateMachineView } from '#local/dashboard/contract.ts';
+import type { DashboardSnapshot, ExecutionView, GeneratorRequest, GeneratorView, RegionActionView, RegionRequest, RoutingControlView, StartExecutionRequest, StateMachineView } from '#local/dashboard/contract.ts';
 import { EventStreams, SnapshotCache } from '#local/dashboard/event-streams.ts';
 import { allowMethods, decodeSegment, HttpError, type Reply } from '#local/dashboard/http.ts';
 import type { ReportFile } from '#local/dashboard/reports.ts';
 import { staticFile } from '#local/dashboard/static-files.ts';
-import { describeIssues, GeneratorRequestBody, RoutingControlRequestBody, StartExecutionRequestBody } from '#local/dashboard/requests.ts';
+import { describeIssues, GeneratorRequestBody, RegionRequestBody, RoutingControlRequestBody, StartExecutionRequestBody } from '#local/dashboard/requests.ts';
 
 /**
  * The dashboard's HTTP server on 127.0.0.1: the UI's static files (dashboard/dist) and the API of contract.ts.
@@ -43,6 +43,8 @@ export interface DashboardBackend {
   stateMachines(): Promise<StateMachineView[]>;
   /** undefined when no report was written yet. */
   latestReport(): Promise<ReportFile | undefined>;
+  /** RegionNotFoundError (404) for a region the twin does not have. */
+  regionAction(region: string, action: RegionRequest['action']): Promise<RegionActionView>;
 }
 
 export interface DashboardServerOptions {
@@ -67,6 +69,20 @@ export interface RunningDashboardServer {
   readonly openUrl: string;
   readonly stateFile: string;
   close(): Promise<void>;
+}
+
+/** The running dashboard's address and token from `<data dir>/dashboard.json`; null when none is served from there. */
+export async function readDashboardAccess(dataDir: string): Promise<{ url: string; token: string; openUrl: string } | null> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dataDir, DASHBOARD_STATE_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const { url, token } = JSON.parse(text) as { url?: unknown; token?: unknown };
+  if (typeof url !== 'string' || typeof token !== 'string') return null;
+  return { url, token, openUrl: `${url}/#token=${token}` };
 }
 
 export class DashboardPortInUseError extends Error {
@@ -96,6 +112,7 @@ const STATUS_OF_ERROR: Record<string, number> = {
   RoutingControlsUnreachableError: 503,
   StateMachineNotFoundError: 404,
   ExecutionNotFoundError: 404,
+  RegionNotFoundError: 404,
   InvalidExecutionNameError: 400,
   ExecutionAlreadyExistsError: 409,
   NoActiveRegionError: 409,
@@ -114,6 +131,7 @@ const SECURITY_HEADERS = {
 
 const ROUTING_CONTROL = /^\/api\/routing-controls\/([^/]+)$/;
 const EXECUTION = /^\/api\/executions\/([^/]+)$/;
+const REGION = /^\/api\/regions\/([^/]+)$/;
 
 export async function startDashboardServer(options: DashboardServerOptions): Promise<RunningDashboardServer> {
   const token = randomBytes(32).toString('hex');
@@ -224,6 +242,14 @@ async function api(request: IncomingMessage, url: URL, backend: DashboardBackend
     if (!/^[A-Za-z0-9-]{1,128}$/.test(name)) throw new HttpError(404, `no routing control named ${JSON.stringify(name)}`, 'RoutingControlNotFoundError');
     const { state } = await readBody(request, RoutingControlRequestBody);
     return { status: 200, json: await backend.setRoutingControl(name, state) };
+  }
+  const region = REGION.exec(route);
+  if (region) {
+    allowMethods(request, ['POST']);
+    const name = decodeSegment(region[1]!);
+    if (!/^[a-z0-9-]{1,40}$/.test(name)) throw new HttpError(404, `no region named ${JSON.stringify(name)}`, 'RegionNotFoundError');
+    const { action } = await readBody(request, RegionRequestBody);
+    return { status: 200, json: await backend.regionAction(name, action) };
   }
   const execution = EXECUTION.exec(route);
   if (execution) {

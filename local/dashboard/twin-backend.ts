@@ -1,6 +1,7 @@
 import { ArcRoutingControls, parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls.ts';
 import type { RunningTwin } from '#local/controller/controller.ts';
-import type { RoutingControlView } from '#local/dashboard/contract.ts';
+import type { RegionActionView, RoutingControlView } from '#local/dashboard/contract.ts';
+import { RegionCommandError } from '#local/controller/errors.ts';
 import { executionView, stateMachineViews } from '#local/dashboard/executions.ts';
 import { latestReport } from '#local/dashboard/reports.ts';
 import type { DashboardBackend } from '#local/dashboard/server.ts';
@@ -16,6 +17,10 @@ import { buildSnapshot, generatorView, twinSnapshotSource } from '#local/dashboa
 export const DASHBOARD_GENERATOR_RUN_SECONDS = 15;
 
 const TWIN_CREDENTIALS = { accessKeyId: 'AKIDROTORTWIN', secretAccessKey: 'rotor-twin-secret' };
+
+export class RegionNotFoundError extends Error {
+  override readonly name = 'RegionNotFoundError';
+}
 
 export function twinDashboardBackend(twin: RunningTwin): DashboardBackend & { close(): void } {
   const source = twinSnapshotSource(twin);
@@ -42,6 +47,19 @@ export function twinDashboardBackend(twin: RunningTwin): DashboardBackend & { cl
     execution: async (name) => executionView(twin.workflows.describe(name)),
     stateMachines: () => stateMachineViews(twin.workflows.stateMachines()),
     latestReport: () => latestReport(twin.layout.dataDir),
+    regionAction: async (region, action): Promise<RegionActionView> => {
+      if (!twin.regions.includes(region)) throw new RegionNotFoundError(`the twin has no region ${region}; it has ${twin.regions.join(', ')}`);
+      const state = twin.region(region).state;
+      // As `rotor region` answers: a region is started only from down, and stopped or killed only when it is not.
+      if (action === 'start') {
+        if (state !== 'down') throw new RegionCommandError(`region ${region} is ${state}, not down`);
+        await twin.startRegion(region);
+      } else {
+        if (state === 'down') throw new RegionCommandError(`region ${region} is already down`);
+        await (action === 'kill' ? twin.killRegion(region) : twin.stopRegion(region));
+      }
+      return { region, action, state: twin.region(region).state };
+    },
     close: () => controls.destroy(),
   };
 }

@@ -8,7 +8,8 @@ import { CHROMIUM_INSTALL_HINT, CHROMIUM_PATH, chromiumAvailable, ensureDashboar
 // The operations dashboard as an operator uses it (issue #9): a real two-region twin with the dashboard server wired
 // as `rotor up` wires it, and the built UI driven in Debian's Chromium through playwright-core. The tests share one
 // twin and one page and run in order: the page goes live, the generator is started and stopped from the UI while the
-// Flow view's counts rise, then a planned rotation of trade matching runs from the Runbooks view to SUCCEEDED.
+// Flow view's counts rise, then a planned rotation of trade matching runs from the Runbooks view to SUCCEEDED, then
+// us-east-1 is killed from the Regions table and settlement's disaster recovery runs to SUCCEEDED in us-west-2.
 // Screenshots land in .ci/out/screenshots/ (gitignored) as artefacts.
 
 const EAST = 'us-east-1';
@@ -112,6 +113,14 @@ describe.skipIf(!HAS_CHROMIUM)(SUITE, () => {
     await expect.poll(async () => (await shownCount(ingestion, 'RecordsProcessed')) ?? 0, { timeout: 45_000, interval: 1_000 }).toBeGreaterThan(first);
     const matching = page.getByRole('region', { name: `tm-matching in ${EAST}` });
     await expect.poll(async () => (await shownCount(matching, 'RecordsProcessed')) ?? 0, { timeout: 30_000, interval: 1_000 }).toBeGreaterThan(0);
+    // Trades by status, as the matching stage counts its committed outcomes: legs wait UNMATCHED or pair up.
+    const legsByStatus = page.getByLabel('Trade legs by status');
+    await expect
+      .poll(async () => {
+        const text = (await legsByStatus.textContent()) ?? '';
+        return [...text.matchAll(/(UNMATCHED|MATCHED|MISMATCHED|SETTLED)\s*([\d,]+)/g)].reduce((sum, match) => sum + Number(match[2]!.replaceAll(',', '')), 0);
+      }, { timeout: 60_000, interval: 1_000 })
+      .toBeGreaterThan(0);
     await shoot('01-flow-under-load');
     await openTab('Regions & controls');
     expect(await generatorFact('rate')).toBe(`${RATE} legs/s`);
@@ -179,5 +188,39 @@ describe.skipIf(!HAS_CHROMIUM)(SUITE, () => {
     expect(await graph.locator('g.node-failed').count()).toBe(0);
     await expect.poll(() => summary().textContent(), { timeout: 10_000, interval: 500 }).toContain(`Trade matching: ${WEST}`);
     expect(await page.getByRole('region', { name: 'Executions' }).getByRole('row', { name: /tm-rotation/ }).first().textContent()).toContain('SUCCEEDED');
+  }, ROTATION_MS + 120_000);
+
+  it('kills us-east-1 from the Regions table, then runs settlement’s disaster recovery from Runbooks to SUCCEEDED in us-west-2', async () => {
+    // Prepare: settlement is still active in us-east-1 (only trade matching rotated).
+    await openTab('Replication & health');
+    const eastRow = page.getByRole('region', { name: 'Regions', exact: true }).getByRole('row', { name: new RegExp(`^${EAST}`) });
+    await eastRow.getByRole('button', { name: 'Kill', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: `Kill ${EAST}?` });
+    expect(await dialog.textContent()).toContain('settlement');
+
+    // Act: the outage, then the recovery.
+    await dialog.getByRole('button', { name: `kill ${EAST}` }).click();
+    await expect.poll(() => summary().textContent(), { timeout: 30_000, interval: 500 }).toContain(`${EAST}: down`);
+    await shoot('06-region-killed');
+    await openTab('Runbooks');
+    await page.getByRole('row', { name: /^Settlement/ }).getByRole('button', { name: 'Disaster recovery', exact: true }).click({ timeout: 30_000 });
+    const form = page.getByRole('form', { name: /^Disaster recovery: Settlement/ });
+    await form.waitFor({ timeout: 10_000 });
+    expect(await form.getByLabel('sourceRegion', { exact: true }).inputValue()).toBe(EAST);
+    expect(await form.getByLabel('targetRegion', { exact: true }).inputValue()).toBe(WEST);
+    await form.getByRole('button', { name: /^Start disaster recovery/i }).click();
+    const execution = page.getByRole('region', { name: /^Execution\s/ });
+    const heading = execution.getByRole('heading', { level: 2 });
+    await expect.poll(async () => (await execution.locator('dt:text-is("state machine") + dd').textContent().catch(() => null)) ?? '', { timeout: 30_000, interval: 500 }).toBe('sm-disaster-recovery');
+    const status = async () => /\b(RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED)\b/.exec((await heading.textContent()) ?? '')?.[1] ?? 'loading';
+    await expect.poll(status, { timeout: ROTATION_MS, interval: 2_000 }).toMatch(/^(SUCCEEDED|FAILED|TIMED_OUT|ABORTED)$/);
+    await shoot('07-runbook-disaster-recovery-ended');
+
+    // Assess
+    const ended = (await heading.textContent()) ?? '';
+    const problem = (await execution.locator('.notice').allTextContents()).join(' ');
+    expect(ended, `the execution ended so: ${ended} ${problem}`).toContain('SUCCEEDED');
+    expect(await execution.locator('dt:text-is("ended in") + dd').textContent()).toBe('Recovered');
+    await expect.poll(() => summary().textContent(), { timeout: 10_000, interval: 500 }).toContain(`Settlement: ${WEST}`);
   }, ROTATION_MS + 120_000);
 });

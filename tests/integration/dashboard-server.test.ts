@@ -7,6 +7,8 @@ import { SafetyRuleViolationError } from '#shared/ports/routing-controls.ts';
 import { waitFor } from '#tests/support/wait.ts';
 import type { DashboardSnapshot, GeneratorRequest, StartExecutionRequest } from '#local/dashboard/contract.ts';
 import { latestReport } from '#local/dashboard/reports.ts';
+import { RegionCommandError } from '#local/controller/errors.ts';
+import { RegionNotFoundError } from '#local/dashboard/twin-backend.ts';
 import { startDashboardServer, type DashboardBackend, type RunningDashboardServer } from '#local/dashboard/server.ts';
 
 // The dashboard server on its own, with a fake backend: no twin, so every check takes milliseconds (SSE: a second).
@@ -36,6 +38,7 @@ interface Calls {
   generator: GeneratorRequest[];
   executions: StartExecutionRequest[];
   snapshots: number;
+  regions: Array<{ region: string; action: string }>;
 }
 
 function snapshotNumber(index: number): DashboardSnapshot {
@@ -55,7 +58,7 @@ function snapshotNumber(index: number): DashboardSnapshot {
 }
 
 function fakeBackend(dataDir: string): { backend: DashboardBackend; calls: Calls } {
-  const calls: Calls = { routingControls: [], generator: [], executions: [], snapshots: 0 };
+  const calls: Calls = { routingControls: [], generator: [], executions: [], snapshots: 0, regions: [] };
   const backend: DashboardBackend = {
     snapshot: async () => snapshotNumber(++calls.snapshots),
     setRoutingControl: async (name, state) => {
@@ -76,6 +79,12 @@ function fakeBackend(dataDir: string): { backend: DashboardBackend; calls: Calls
     execution: async (name) => ({ name, stateMachine: 'tm-rotation', status: 'RUNNING', region: 'us-west-2', startDate: '2026-12-07T18:00:00.000Z', input: {}, states: [] }),
     stateMachines: async () => [{ name: 'tm-rotation', app: 'trade-matching', definition: { StartAt: 'A', States: {} }, available: true }],
     latestReport: () => latestReport(dataDir),
+    regionAction: async (region, action) => {
+      calls.regions.push({ region, action });
+      if (region !== 'us-east-1') throw new RegionNotFoundError(`the twin has no region ${region}`);
+      if (action === 'start') throw new RegionCommandError(`region ${region} is up, not down`);
+      return { region, action, state: 'down' };
+    },
   };
   return { backend, calls };
 }
@@ -301,6 +310,33 @@ describe('the dashboard server', () => {
     expect(calls.routingControls).toEqual([
       { name: 'trade-matching-generator', state: 'On' },
       { name: 'trade-matching-dns-us-east-1', state: 'Off' },
+    ]);
+  });
+
+  it('stops or kills a region through the backend: 404 for an unknown region, 409 when the action does not fit, 400 for an unknown action', async () => {
+    // Prepare
+    const { server, calls } = await started();
+
+    // Act
+    const killed = await postJson(server, '/api/regions/us-east-1', { action: 'kill' });
+    const unknown = await postJson(server, '/api/regions/eu-west-9', { action: 'stop' });
+    const refused = await postJson(server, '/api/regions/us-east-1', { action: 'start' });
+    const invalid = await postJson(server, '/api/regions/us-east-1', { action: 'reboot' });
+    const wrongMethod = await call(server, 'GET', '/api/regions/us-east-1');
+
+    // Assess: the invalid body and the GET never reach the backend.
+    expect(killed.status).toBe(200);
+    expect(killed.json()).toEqual({ region: 'us-east-1', action: 'kill', state: 'down' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json()).toMatchObject({ type: 'RegionNotFoundError' });
+    expect(refused.status).toBe(409);
+    expect(invalid.status).toBe(400);
+    expect(invalid.json()).toMatchObject({ error: expect.stringContaining('must be "stop", "kill" or "start"') });
+    expect(wrongMethod.status).toBe(405);
+    expect(calls.regions).toEqual([
+      { region: 'us-east-1', action: 'kill' },
+      { region: 'eu-west-9', action: 'stop' },
+      { region: 'us-east-1', action: 'start' },
     ]);
   });
 

@@ -66,6 +66,12 @@ describe('rotor up', () => {
     expect(second.stderr()).toContain('already running');
     expect(human.stdout()).toMatch(/us-west-2\s+down\s+-/);
     expect(human.stdout()).toMatch(/died \(SIGKILL\)/);
+    // The dashboard rotor up serves, as status reports it: the address, and the one to open with the token.
+    const { dashboard } = JSON.parse(statusIO.stdout()) as { dashboard: { url: string; openUrl: string } | null };
+    expect(dashboard?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(dashboard?.openUrl).toMatch(new RegExp(`^${dashboard?.url}/#token=[0-9a-f]{64}$`));
+    expect(output).toContain(dashboard!.openUrl);
+    expect(human.stdout()).toContain(`Dashboard  ${dashboard!.openUrl}`);
     expect(human.stdout()).toMatch(/trade-matching-dns\s+On\s+Off/);
     expect(output).toContain('SIGTERM: stopping the regions');
     expect(exitCode).toBe(0);

@@ -3,6 +3,8 @@ import type {
   ExecutionView,
   GeneratorRequest,
   GeneratorView,
+  RegionActionView,
+  RegionRequest,
   RoutingControlView,
   StartExecutionRequest,
   StateMachineView,
@@ -21,6 +23,9 @@ export const setRoutingControl = (token: string, name: string, state: 'On' | 'Of
   postJson<RoutingControlView>(token, `/api/routing-controls/${encodeURIComponent(name)}`, { state });
 
 export const sendGenerator = (token: string, request: GeneratorRequest) => postJson<GeneratorView>(token, '/api/generator', request);
+
+export const sendRegionAction = (token: string, region: string, action: RegionRequest['action']) =>
+  postJson<RegionActionView>(token, `/api/regions/${encodeURIComponent(region)}`, { action });
 
 export const startExecution = (token: string, request: StartExecutionRequest) => postJson<{ executionName: string }>(token, '/api/executions', request);
 
