@@ -12,6 +12,8 @@ import { ControlsView } from './views/controls/ControlsView.tsx';
 import { FlowView } from './views/flow/FlowView.tsx';
 import { HealthView } from './views/health/HealthView.tsx';
 import { lagValues } from './views/health/ReplicationPanel.tsx';
+import { APPS, appBacklogValues } from './lib/pipeline.ts';
+import type { DashboardSnapshot } from '../../local/dashboard/contract.ts';
 import { RunbooksView } from './views/runbooks/RunbooksView.tsx';
 
 type ViewId = 'flow' | 'controls' | 'health' | 'runbooks' | 'chaos';
@@ -30,6 +32,10 @@ function initialView(): ViewId {
 }
 /** Points kept for the lag chart: ten minutes at one snapshot a second. */
 const LAG_HISTORY_POINTS = 600;
+
+/** Each app's stream backlog per region, for the Flow view's chart: `<app> <region>` → oldest waiting record, ms. */
+const backlogValues = (snapshot: DashboardSnapshot) =>
+  Object.fromEntries(APPS.flatMap((app) => Object.entries(appBacklogValues(app, snapshot.regions)).map(([region, age]) => [`${app} ${region}`, age])));
 
 function TokenProblem({ refused }: { readonly refused: boolean }) {
   return (
@@ -50,6 +56,7 @@ function Dashboard({ token }: { readonly token: string }) {
   const state = useSnapshot(token);
   const now = useNow(1000);
   const lagHistory = useHistory(state.snapshot, lagValues, LAG_HISTORY_POINTS);
+  const backlogHistory = useHistory(state.snapshot, backlogValues, LAG_HISTORY_POINTS);
   const [view, setView] = useState<ViewId>(initialView);
   useEffect(() => window.history.replaceState(window.history.state, '', `#view=${view}`), [view]);
   const { snapshot } = state;
@@ -67,7 +74,7 @@ function Dashboard({ token }: { readonly token: string }) {
           TABS.map((tab) => (
             // Every view stays mounted (hidden when not selected) so forms, followed executions and charts keep their state.
             <div key={tab.id} id={`tab-${tab.id}`} role="tabpanel" aria-labelledby={`tabbutton-${tab.id}`} hidden={tab.id !== view}>
-              {tab.id === 'flow' && <FlowView snapshot={snapshot} />}
+              {tab.id === 'flow' && <FlowView snapshot={snapshot} backlogHistory={backlogHistory} />}
               {tab.id === 'controls' && <ControlsView snapshot={snapshot} />}
               {tab.id === 'health' && <HealthView snapshot={snapshot} lagHistory={lagHistory} />}
               {tab.id === 'runbooks' && <RunbooksView snapshot={snapshot} />}

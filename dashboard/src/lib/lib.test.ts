@@ -6,7 +6,7 @@ import rotation from '../../../workflows/rotation.asl.json';
 import { layerAsl, parseAsl } from './asl.ts';
 import { describeChange, parseControl } from './controls.ts';
 import { appOutcomes } from './outcomes.ts';
-import { appThroughput, stageBacklog } from './pipeline.ts';
+import { appBacklogValues, appThroughput, stageBacklog } from './pipeline.ts';
 import { buildInput, defaultValue, fieldsFromComment, inputFields } from './runbooks.ts';
 
 // Run with `npx vitest run --root dashboard` (the root suite's projects cover tests/ only).
@@ -117,5 +117,27 @@ describe('trades by status', () => {
     expect(sm.statuses).toEqual({ UNMATCHED: 1, MISMATCHED: 0, SETTLED: 4 });
     expect(sm.ledger).toEqual({ postingSets: 2, unbalancedSets: 0 });
     expect(appOutcomes('trade-matching', {}).statuses).toBeNull();
+  });
+});
+
+describe('stream backlog per app and region', () => {
+  it('takes the largest iterator age over the app’s own stages, null where the region reports none', () => {
+    // Prepare
+    const region = (name: string, mappings: { mappingId: string; state: string; iteratorAgeMs?: number; queueDepth?: number }[]) => ({ region: name, state: 'up', rssMB: 1, uptimeMs: 1, activeFor: [], mappings });
+    const regions = [
+      region('us-east-1', [
+        { mappingId: 'tm-ingestion--tm-ingestion', state: 'Enabled', iteratorAgeMs: 120 },
+        { mappingId: 'tm-matching--tm-matching', state: 'Enabled', iteratorAgeMs: 900 },
+        { mappingId: 'sm-matching--sm-matching', state: 'Enabled', iteratorAgeMs: 5_000 },
+        { mappingId: 'tm.trades--tm-inbound-gateway', state: 'Enabled', queueDepth: 40 },
+      ]),
+      region('us-west-2', []),
+    ];
+
+    // Act
+    const values = appBacklogValues('trade-matching', regions);
+
+    // Assess: settlement's 5 s and the queue depth are not trade matching's stream backlog.
+    expect(values).toEqual({ 'us-east-1': 900, 'us-west-2': null });
   });
 });

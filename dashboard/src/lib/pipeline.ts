@@ -103,3 +103,19 @@ export function appThroughput(app: AppName, regionName: string, series: MetricSe
     lists.reduce((sum, list) => sum + (list[index - (length - list.length)] ?? 0), 0),
   );
 }
+
+/**
+ * The oldest record waiting in any of an app's streams in each region (the largest iterator age over its stages'
+ * Kinesis mappings), keyed `<region>`; null where the region reports no mapping of the app.
+ */
+export function appBacklogValues(app: AppName, regions: readonly RegionView[]): Record<string, number | null> {
+  return Object.fromEntries(
+    regions.map((region) => {
+      const ages = STAGES.flatMap((stage) => {
+        const age = stageBacklog(region.mappings, serviceName(app, stage)).iteratorAgeMs;
+        return age === null ? [] : [age];
+      });
+      return [region.region, ages.length ? Math.max(...ages) : null];
+    }),
+  );
+}

@@ -1,13 +1,14 @@
 import type { AppName, DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { HistoryPoint } from '../../hooks/useHistory.ts';
 import { LineChart } from '../../components/LineChart.tsx';
 import { Status } from '../../components/Status.tsx';
 import { APPS, APP_LABEL, appThroughput, otherMappings, stageViews } from '../../lib/pipeline.ts';
-import { formatCount } from '../../lib/format.ts';
+import { formatCount, formatMs } from '../../lib/format.ts';
 import { regionColor } from '../../lib/colors.ts';
 import { OutcomesPanel } from './OutcomesPanel.tsx';
 import { StageCard } from './StageCard.tsx';
 
-function AppFlow({ app, snapshot }: { readonly app: AppName; readonly snapshot: DashboardSnapshot }) {
+function AppFlow({ app, snapshot, backlogHistory }: { readonly app: AppName; readonly snapshot: DashboardSnapshot; readonly backlogHistory: readonly HistoryPoint[] }) {
   const active = snapshot.apps.find((entry) => entry.app === app)?.activeRegion ?? null;
   const throughput = snapshot.regions.map((region) => ({ label: region.region, values: appThroughput(app, region.region, snapshot.series) ?? [], color: regionColor(region.region, snapshot) }));
   return (
@@ -22,6 +23,12 @@ function AppFlow({ app, snapshot }: { readonly app: AppName; readonly snapshot: 
         series={throughput}
         format={(value) => `${formatCount(Math.round(value))}/s`}
         span={`last ${snapshot.seriesSeconds} s`}
+      />
+      <LineChart
+        title={`${APP_LABEL[app]} stream backlog: the oldest record waiting in any stage (iterator age), since this page opened`}
+        series={snapshot.regions.map((region) => ({ label: region.region, color: regionColor(region.region, snapshot), values: backlogHistory.map((point) => point.values[`${app} ${region.region}`] ?? null) }))}
+        format={formatMs}
+        span={backlogHistory.length > 1 ? `last ${formatMs(backlogHistory[backlogHistory.length - 1]!.at - backlogHistory[0]!.at)}` : 'just opened'}
       />
       {snapshot.regions.map((region) => (
         <div key={region.region} className="flow-region">
@@ -44,12 +51,12 @@ function AppFlow({ app, snapshot }: { readonly app: AppName; readonly snapshot: 
 }
 
 /** The pipelines, stage by stage, per app and region: counts, backlog and throughput. */
-export function FlowView({ snapshot }: { readonly snapshot: DashboardSnapshot }) {
+export function FlowView({ snapshot, backlogHistory }: { readonly snapshot: DashboardSnapshot; readonly backlogHistory: readonly HistoryPoint[] }) {
   const unmatched = snapshot.regions.flatMap((region) => otherMappings(region).map((mapping) => ({ region: region.region, ...mapping })));
   return (
     <>
       {APPS.map((app) => (
-        <AppFlow key={app} app={app} snapshot={snapshot} />
+        <AppFlow key={app} app={app} snapshot={snapshot} backlogHistory={backlogHistory} />
       ))}
       {unmatched.length > 0 && (
         <section className="panel">
