@@ -5,6 +5,7 @@ import { createAlarms } from './alarms.ts';
 import { createBroker } from './broker.ts';
 import { createDatabases } from './databases.ts';
 import { createFailureQueues } from './failure-queues.ts';
+import { createFixGateway } from './fix-gateway.ts';
 import { createFunctions } from './functions.ts';
 import { logicalName } from './names.ts';
 import { createNetwork } from './network.ts';
@@ -58,6 +59,7 @@ export async function deployStage() {
   );
   const workflows = createWorkflows(plan);
   const alarms = createAlarms(plan);
+  const fixGateway = createFixGateway(plan, network, { brokerUrl: broker.url, routingControlEndpoints: routing.endpoints });
 
   return {
     region: context.region,
@@ -66,5 +68,6 @@ export async function deployStage() {
     functions: [...functions.values()].length + 1, // and the mapping follower
     stateMachines: workflows.map((machine) => machine.arn),
     alarmTopic: alarms.arn,
+    fixGatewayEndpointService: fixGateway.endpointService,
   };
 }

@@ -1,6 +1,7 @@
 import type { Topology } from '#shared/topology/index.ts';
 import { alarmPlans, type AlarmPlan } from './alarms.ts';
 import { brokerPlan, databasePlans, failureQueuePlans, streamPlans, tablePlans, type BrokerPlan, type DatabasePlan, type FailureQueuePlan, type StreamPlan, type TablePlan } from './data.ts';
+import { fixGatewayPlan, type FixGatewayPlan } from './fix-gateway.ts';
 import { functionPlans, type FunctionPlan } from './functions.ts';
 import { kinesisMappingPlans, mappingFollowerPlan, mqMappingPlans, type KinesisMappingPlan, type MqMappingPlan } from './mappings.ts';
 import { networkPlan, type NetworkPlan } from './network.ts';
@@ -30,6 +31,7 @@ export interface StagePlan {
   readonly invokeInRelay: FunctionPlan;
   readonly routing: RoutingPlan;
   readonly alarms: readonly AlarmPlan[];
+  readonly fixGateway: FixGatewayPlan;
 }
 
 export interface PlanOptions {
@@ -57,6 +59,7 @@ export function planStage(topology: Topology, context: StageContext, options: Pl
     invokeInRelay: invokeInRelayPlan(topology, context, stateMachines),
     routing: routingPlan(topology, context),
     alarms: alarmPlans(topology, context, { broker, databases }),
+    fixGateway: fixGatewayPlan(context, { broker }),
   };
 }
 
