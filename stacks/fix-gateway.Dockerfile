@@ -9,5 +9,5 @@ COPY shared ./shared
 COPY functions ./functions
 COPY local ./local
 USER node
-EXPOSE 9876
+EXPOSE 9880
 CMD ["node", "--import", "tsx", "local/fix/gateway-main.ts"]

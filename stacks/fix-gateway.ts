@@ -12,7 +12,7 @@ import { logicalName } from './names.ts';
 export function createFixGateway(
   plan: StagePlan,
   network: Network,
-  inputs: { readonly brokerUrl: $util.Output<string>; readonly routingControlEndpoints: $util.Output<string> },
+  inputs: { readonly brokerUrl: $util.Output<string> },
 ) {
   const gateway = plan.fixGateway;
   const counterparties = new aws.secretsmanager.Secret('FixCounterparties', { name: gateway.counterpartiesSecretName, recoveryWindowInDays: 7 });
@@ -24,7 +24,6 @@ export function createFixGateway(
   for (const [variable, value] of Object.entries(gateway.environment)) {
     if ('literal' in value) environment[variable] = value.literal;
     else if ('brokerUrl' in value) environment[variable] = inputs.brokerUrl;
-    else if ('routingControlEndpoints' in value) environment[variable] = inputs.routingControlEndpoints;
     else if (!('counterpartiesSecret' in value)) throw new Error(`the FIX gateway's ${variable} has a value the stack cannot resolve`);
   }
   const secretVariables = Object.entries(gateway.environment).filter(([, value]) => 'counterpartiesSecret' in value).map(([variable]) => variable);

@@ -59,7 +59,7 @@ export async function deployStage() {
   );
   const workflows = createWorkflows(plan);
   const alarms = createAlarms(plan);
-  const fixGateway = createFixGateway(plan, network, { brokerUrl: broker.url, routingControlEndpoints: routing.endpoints });
+  const fixGateway = createFixGateway(plan, network, { brokerUrl: broker.url });
 
   return {
     region: context.region,

@@ -1,14 +1,16 @@
 import { FIX_TABLES } from '#shared/topology/rotor.ts';
 import type { BrokerPlan } from './data.ts';
-import { DYNAMODB_ACTIONS, ROUTING_LIST_ACTIONS, ROUTING_READ_ACTIONS, routingControlsArn, type PlannedValue, type Statement } from './functions.ts';
+import { DYNAMODB_ACTIONS, type PlannedValue, type Statement } from './functions.ts';
 import { arnOf, physicalName, type StageContext } from './stage.ts';
 
 /**
  * The FIX gateway on AWS: a long-running TCP service, so an ECS Fargate service rather than a function. Two tasks
  * per region, one leader and one hot standby chosen by the DynamoDB lease with its fencing epoch (docs/fix.md);
- * a network load balancer is the one address counterparties connect to and, by health check, sends them to the
- * leader only (the standby does not listen). The balancer is internal, in the private subnets: counterparties
- * reach FIX venues over private links, here the balancer's VPC endpoint service (PrivateLink), never the internet.
+ * a network load balancer is the one address counterparties connect to. The balancer is internal, in the private
+ * subnets: counterparties reach FIX venues over private links, here the balancer's VPC endpoint service
+ * (PrivateLink), never the internet. Its TCP health check passes on the standby too (the standby accepts and at
+ * once closes connections), so a client sent there reconnects until it reaches the leader; docs/deploy.md.
+ * The environment is the one local/fix/gateway-main.ts documents at its top.
  */
 
 export interface FixGatewayPlan {
@@ -27,19 +29,18 @@ export interface FixGatewayPlan {
   readonly subnets: 'private';
   readonly loadBalancer: {
     readonly public: false;
-    /** A standby fails the TCP check (nothing listens), so only the leader is a healthy target. */
     readonly health: { readonly interval: '5 seconds'; readonly timeout: '5 seconds'; readonly healthyThreshold: 2; readonly unhealthyThreshold: 2 };
     /** A deposed leader's connections are dropped at once; the balancer need not drain them. */
     readonly deregistrationDelaySeconds: 0;
   };
   /** Counterparties' CompIDs, parties and passwords, as `FIX_COUNTERPARTIES` JSON; created empty, set by the operator. */
   readonly counterpartiesSecretName: string;
-  readonly environment: Readonly<Record<string, PlannedValue | { readonly counterpartiesSecret: true }>>;
+  readonly environment: Readonly<Record<string, Extract<PlannedValue, { literal: string } | { brokerUrl: true }> | { readonly counterpartiesSecret: true }>>;
   readonly permissions: readonly Statement[];
   readonly logRetention: '1 month';
 }
 
-export const FIX_GATEWAY_PORT = 9876;
+export const FIX_GATEWAY_PORT = 9880;
 
 export function fixGatewayPlan(context: StageContext, dependencies: { readonly broker: Pick<BrokerPlan, 'credentialsSecretArnPatterns'> }): FixGatewayPlan {
   const counterpartiesSecretName = `rotor/${context.environment}/fix-counterparties`;
@@ -63,22 +64,21 @@ export function fixGatewayPlan(context: StageContext, dependencies: { readonly b
     counterpartiesSecretName,
     environment: {
       AWS_REGION: { literal: context.region },
+      FIX_HOST: { literal: '0.0.0.0' },
       FIX_PORT: { literal: String(FIX_GATEWAY_PORT) },
-      FIX_REGION: { literal: context.region },
       FIX_STORE_TABLE: { literal: physicalName(context, FIX_TABLES.store) },
       FIX_SESSIONS_TABLE: { literal: physicalName(context, FIX_TABLES.sessions) },
       FIX_LEASE_TABLE: { literal: physicalName(context, FIX_TABLES.lease) },
-      MQ_BROKER_URL: { brokerUrl: true },
-      ROUTING_CONTROL_ENDPOINTS: { routingControlEndpoints: true },
+      // MQ queues keep their manifest names on the region's broker (stacks/plan/functions.ts).
+      FIX_BROKER_URL: { brokerUrl: true },
+      FIX_TRADES_QUEUE: { literal: 'tm.trades' },
+      FIX_RESPONSES_QUEUE: { literal: 'tm.responses' },
       FIX_COUNTERPARTIES: { counterpartiesSecret: true },
     },
     permissions: [
       { actions: DYNAMODB_ACTIONS, resources: tables.map((table) => arnOf.table(context, table)) },
       // The broker URL names its credentials secret, read at start (shared/adapters/secrets/).
       { actions: ['secretsmanager:GetSecretValue'], resources: [...dependencies.broker.credentialsSecretArnPatterns] },
-      // The gateway follows the trade-matching app's active region by its routing controls.
-      { actions: ROUTING_READ_ACTIONS, resources: [routingControlsArn(context)] },
-      { actions: ROUTING_LIST_ACTIONS, resources: ['*'] },
     ],
     logRetention: '1 month',
   };
