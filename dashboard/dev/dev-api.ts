@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
-import type { DashboardSnapshot, ExecutionView, StateMachineView } from '../../local/dashboard/contract.ts';
+import type { DashboardSnapshot, ExecutionView, StateMachineView } from '../../shared/dashboard/contract.ts';
 import { fixtureExecution, startFixtureExecution, type FixtureRun } from './fixture-runs.ts';
 
 /**

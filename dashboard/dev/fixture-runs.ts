@@ -1,4 +1,4 @@
-import type { ExecutionView, StateMachineView } from '../../local/dashboard/contract.ts';
+import type { ExecutionView, StateMachineView } from '../../shared/dashboard/contract.ts';
 import { parseAsl } from '../src/lib/asl.ts';
 
 /** A pretend execution for the fixture API: it follows Next, else the first Choice, from StartAt, a state a second. */

@@ -13,7 +13,7 @@ import { FlowView } from './views/flow/FlowView.tsx';
 import { HealthView } from './views/health/HealthView.tsx';
 import { lagValues } from './views/health/ReplicationPanel.tsx';
 import { APPS, appBacklogValues } from './lib/pipeline.ts';
-import type { DashboardSnapshot } from '../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../shared/dashboard/contract.ts';
 import { RunbooksView } from './views/runbooks/RunbooksView.tsx';
 
 type ViewId = 'flow' | 'controls' | 'health' | 'runbooks' | 'chaos';

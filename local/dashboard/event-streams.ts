@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { DashboardSnapshot } from '#local/dashboard/contract.ts';
-import { HttpError } from '#local/dashboard/http.ts';
+import type { DashboardSnapshot } from '#shared/dashboard/contract.ts';
+import { HttpError } from '#shared/dashboard/http.ts';
 import type { DashboardBackend } from '#local/dashboard/server.ts';
 
 /** A client this far behind (its socket's buffer) is dropped rather than buffered for without bound. */

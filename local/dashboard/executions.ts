@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionEvent, ExecutionRecord } from '#local/stepfunctions/execution.ts';
 import type { StateMachineSummary, TwinExecution } from '#local/controller/twin-workflows.ts';
-import type { ExecutionSummary, ExecutionView, StateMachineView } from '#local/dashboard/contract.ts';
+import type { ExecutionSummary, ExecutionView, StateMachineView } from '#shared/dashboard/contract.ts';
 
 /** The twin's workflow executions and state machines as the dashboard shows them (contract.ts). */
 

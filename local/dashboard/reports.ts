@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { ReportFile } from '#shared/dashboard/api.ts';
 
 /**
  * The missing-transaction reports under `<data dir>/reports/`, each a JSON file with a CSV beside it:
@@ -8,17 +9,7 @@ import path from 'node:path';
  *   reconciliation-<app>-<run>.json   `rotor reconcile`'s (ops-report's output): every id a run replayed
  */
 
-export type ReportKind = 'missing-transactions' | 'reconciliation';
-
-export interface ReportFile {
-  readonly kind: ReportKind;
-  /** The JSON file's name, e.g. `missing-transactions-1a2b.json`. */
-  readonly name: string;
-  readonly writtenAt: string;
-  readonly jsonPath: string;
-  /** The CSV beside it; null when there is none. */
-  readonly csvPath: string | null;
-}
+export type { ReportFile };
 
 const REPORT_FILE = /^(missing-transactions|reconciliation)-[A-Za-z0-9._-]+\.json$/;
 

@@ -4,14 +4,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
 import { listen } from '#local/support/listen.ts';
-import type { DashboardSnapshot, ExecutionView, GeneratorRequest, GeneratorView, RegionActionView, RegionRequest, RoutingControlView, StartExecutionRequest, StateMachineView } from '#local/dashboard/contract.ts';
 import { EventStreams, SnapshotCache } from '#local/dashboard/event-streams.ts';
-import { allowMethods, decodeSegment, HttpError, type Reply } from '#local/dashboard/http.ts';
-import type { ReportFile } from '#local/dashboard/reports.ts';
+import { allowMethods, HttpError, type Reply } from '#shared/dashboard/http.ts';
+import { errorReply, MAX_BODY_BYTES, routeApi, type ApiRequest, type DashboardBackend } from '#shared/dashboard/api.ts';
 import { staticFile } from '#local/dashboard/static-files.ts';
-import { describeIssues, GeneratorRequestBody, RegionRequestBody, RoutingControlRequestBody, StartExecutionRequestBody } from '#local/dashboard/requests.ts';
 
 /**
  * The dashboard's HTTP server on 127.0.0.1: the UI's static files (dashboard/dist) and the API of contract.ts.
@@ -26,26 +23,13 @@ import { describeIssues, GeneratorRequestBody, RegionRequestBody, RoutingControl
  */
 
 export const DASHBOARD_STATE_FILE = 'dashboard.json';
-export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_EVENT_CLIENTS = 16;
 export const SNAPSHOT_INTERVAL_MS = 1_000;
 const HEARTBEAT_MS = 15_000;
 const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
-/** What the API does; twin-backend.ts implements it over a running twin, tests with fakes. */
-export interface DashboardBackend {
-  snapshot(): Promise<DashboardSnapshot>;
-  /** SafetyRuleViolationError when a safety rule refuses (409); RoutingControlNotFoundError (404). */
-  setRoutingControl(name: string, state: RoutingControlView['state']): Promise<RoutingControlView>;
-  generator(request: GeneratorRequest): Promise<GeneratorView>;
-  startExecution(request: StartExecutionRequest & { region?: string }): Promise<{ executionName: string }>;
-  execution(name: string): Promise<ExecutionView>;
-  stateMachines(): Promise<StateMachineView[]>;
-  /** undefined when no report was written yet. */
-  latestReport(): Promise<ReportFile | undefined>;
-  /** RegionNotFoundError (404) for a region the twin does not have. */
-  regionAction(region: string, action: RegionRequest['action']): Promise<RegionActionView>;
-}
+export type { DashboardBackend } from '#shared/dashboard/api.ts';
+export { MAX_BODY_BYTES } from '#shared/dashboard/api.ts';
 
 export interface DashboardServerOptions {
   readonly backend: DashboardBackend;
@@ -104,23 +88,6 @@ export async function assertDashboardPortFree(port: number): Promise<void> {
   if (error) throw error;
 }
 
-/** Errors of the twin and its parts, by name, as HTTP statuses; anything else is a 500. */
-const STATUS_OF_ERROR: Record<string, number> = {
-  SafetyRuleViolationError: 409,
-  RoutingControlNotFoundError: 404,
-  RoutingControlRequestError: 400,
-  RoutingControlsUnreachableError: 503,
-  StateMachineNotFoundError: 404,
-  ExecutionNotFoundError: 404,
-  RegionNotFoundError: 404,
-  InvalidExecutionNameError: 400,
-  ExecutionAlreadyExistsError: 409,
-  NoActiveRegionError: 409,
-  SeveralActiveRegionsError: 409,
-  RegionUnavailableError: 409,
-  RegionCommandError: 409,
-  GeneratorUnavailableError: 409,
-};
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -129,9 +96,6 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-const ROUTING_CONTROL = /^\/api\/routing-controls\/([^/]+)$/;
-const EXECUTION = /^\/api\/executions\/([^/]+)$/;
-const REGION = /^\/api\/regions\/([^/]+)$/;
 
 export async function startDashboardServer(options: DashboardServerOptions): Promise<RunningDashboardServer> {
   const token = randomBytes(32).toString('hex');
@@ -174,7 +138,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       allowMethods(request, ['GET']);
       return events.open(response);
     }
-    send(response, await api(request, url, options.backend, snapshots));
+    send(response, await routeApi(apiRequest(request, url), options.backend, () => snapshots.latest()));
   }
 
   try {
@@ -213,99 +177,26 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   };
 }
 
-async function api(request: IncomingMessage, url: URL, backend: DashboardBackend, snapshots: SnapshotCache): Promise<Reply> {
-  const route = url.pathname;
-  if (route === '/api/snapshot') {
-    allowMethods(request, ['GET']);
-    return { status: 200, json: await snapshots.latest() };
-  }
-  if (route === '/api/state-machines') {
-    allowMethods(request, ['GET']);
-    return { status: 200, json: await backend.stateMachines() };
-  }
-  if (route === '/api/reports/latest') {
-    allowMethods(request, ['GET']);
-    return reportReply(await backend.latestReport(), url.searchParams.get('format') ?? 'json');
-  }
-  if (route === '/api/generator') {
-    allowMethods(request, ['POST']);
-    return { status: 200, json: await backend.generator(await readBody(request, GeneratorRequestBody)) };
-  }
-  if (route === '/api/executions') {
-    allowMethods(request, ['POST']);
-    return { status: 200, json: await backend.startExecution(await readBody(request, StartExecutionRequestBody)) };
-  }
-  const control = ROUTING_CONTROL.exec(route);
-  if (control) {
-    allowMethods(request, ['POST']);
-    const name = decodeSegment(control[1]!);
-    if (!/^[A-Za-z0-9-]{1,128}$/.test(name)) throw new HttpError(404, `no routing control named ${JSON.stringify(name)}`, 'RoutingControlNotFoundError');
-    const { state } = await readBody(request, RoutingControlRequestBody);
-    return { status: 200, json: await backend.setRoutingControl(name, state) };
-  }
-  const region = REGION.exec(route);
-  if (region) {
-    allowMethods(request, ['POST']);
-    const name = decodeSegment(region[1]!);
-    if (!/^[a-z0-9-]{1,40}$/.test(name)) throw new HttpError(404, `no region named ${JSON.stringify(name)}`, 'RegionNotFoundError');
-    const { action } = await readBody(request, RegionRequestBody);
-    return { status: 200, json: await backend.regionAction(name, action) };
-  }
-  const execution = EXECUTION.exec(route);
-  if (execution) {
-    allowMethods(request, ['GET']);
-    const name = decodeSegment(execution[1]!);
-    if (!/^[A-Za-z0-9_.:-]{1,256}$/.test(name)) throw new HttpError(404, `no execution named ${JSON.stringify(name)}`, 'ExecutionNotFoundError');
-    return { status: 200, json: await backend.execution(name) };
-  }
-  throw new HttpError(404, `no such API request: ${request.method ?? ''} ${route}`, 'NotFound');
-}
-
-async function reportReply(report: ReportFile | undefined, format: string): Promise<Reply> {
-  if (format !== 'json' && format !== 'csv') throw new HttpError(400, `format must be json or csv, not ${JSON.stringify(format)}`);
-  if (!report) throw new HttpError(404, 'no missing-transaction report yet: a failback (rotor drill region-outage) or `rotor reconcile` writes one', 'ReportNotFound');
-  const file = format === 'csv' ? report.csvPath : report.jsonPath;
-  if (!file) throw new HttpError(404, `report ${report.name} has no CSV beside it`, 'ReportNotFound');
-  const body = await readFile(file);
+/** The Node request as the API's routes see it: the body read with the size limit enforced as it arrives. */
+function apiRequest(request: IncomingMessage, url: URL): ApiRequest {
   return {
-    status: 200,
-    body,
-    headers: {
-      'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
-      'content-disposition': `attachment; filename="${path.basename(file)}"`,
-      'x-rotor-report-kind': report.kind,
-      'x-rotor-report-written-at': report.writtenAt,
-      'cache-control': 'no-store',
+    method: request.method,
+    path: url.pathname,
+    searchParams: url.searchParams,
+    contentType: request.headers['content-type'],
+    text: async () => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > MAX_BODY_BYTES) throw new HttpError(413, `the body is ${declared} bytes; the dashboard takes at most ${MAX_BODY_BYTES}`, 'PayloadTooLarge');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of request) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) throw new HttpError(413, `the body is over ${MAX_BODY_BYTES} bytes, the most the dashboard takes`, 'PayloadTooLarge');
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks).toString('utf8');
     },
   };
-}
-
-async function readBody<T>(request: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
-  const type = request.headers['content-type'] ?? '';
-  if (!/^application\/json\s*(;.*)?$/i.test(type)) {
-    throw new HttpError(415, `send the body as JSON (Content-Type: application/json), not ${type === '' ? 'without a Content-Type' : type}`, 'UnsupportedMediaType');
-  }
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `the body is ${declared} bytes; the dashboard takes at most ${MAX_BODY_BYTES}`, 'PayloadTooLarge');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `the body is over ${MAX_BODY_BYTES} bytes, the most the dashboard takes`, 'PayloadTooLarge');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new HttpError(400, 'a JSON body is needed', 'BadRequest');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(400, `the body is not JSON: ${(error as Error).message}`, 'BadRequest');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, 'the body must be a JSON object', 'BadRequest');
-  const result = schema.safeParse(parsed);
-  if (!result.success) throw new HttpError(400, describeIssues(result.error), 'ValidationError');
-  return result.data;
 }
 
 function send(response: ServerResponse, reply: Reply): void {
@@ -319,21 +210,20 @@ function send(response: ServerResponse, reply: Reply): void {
 }
 
 function sendError(response: ServerResponse, error: unknown): void {
-  const failure = error instanceof Error ? error : new Error(String(error));
-  const status = error instanceof HttpError ? error.status : (STATUS_OF_ERROR[failure.name] ?? 500);
-  const type = error instanceof HttpError ? error.type : failure.name;
+  const { status, headers, json } = errorReply(error);
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const headers: Record<string, string> = {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    ...(error instanceof HttpError ? error.headers : {}),
-    // The rest of a refused body is not read: the connection goes.
-    ...(status === 413 ? { connection: 'close' } : {}),
-  };
-  response.writeHead(status, headers).end(JSON.stringify({ error: failure.message, type }));
+  response
+    .writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...headers,
+      // The rest of a refused body is not read: the connection goes.
+      ...(status === 413 ? { connection: 'close' } : {}),
+    })
+    .end(JSON.stringify(json));
 }
 
 function digest(text: string): Buffer {

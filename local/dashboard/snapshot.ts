@@ -6,7 +6,7 @@ import { mappingLags } from '#local/controller/twin-status.ts';
 import type { RunningArcEmulator } from '#local/global/arc/emulator.ts';
 import type { LinkMetrics } from '#local/global/dynamo-replication/replication-link.ts';
 import { regionalRoutingControlName } from '#shared/ports/routing-controls.ts';
-import type { AppName, DashboardSnapshot, GeneratorView, RegionView, ReplicationView } from '#local/dashboard/contract.ts';
+import type { AppName, DashboardSnapshot, GeneratorView, RegionView, ReplicationView } from '#shared/dashboard/contract.ts';
 import { recentExecutions, type WorkflowsReader } from '#local/dashboard/executions.ts';
 
 /**

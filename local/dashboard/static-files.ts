@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { allowMethods, decodeSegment, HttpError, type Reply } from '#local/dashboard/http.ts';
+import { allowMethods, decodeSegment, HttpError, type Reply } from '#shared/dashboard/http.ts';
 
 /** The built UI (dashboard/dist): its files, index.html for the page's own routes, a plain page when not built. */
 
@@ -34,7 +34,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <body style="font-family: sans-serif; margin: 3rem">
 <h1>Rotor dashboard</h1>
 <p>dashboard not built: run npm run build:dashboard, then reload this page.</p>
-<p>The twin runs meanwhile, and the API answers under <code>/api/</code> (local/dashboard/contract.ts).</p>
+<p>The twin runs meanwhile, and the API answers under <code>/api/</code> (shared/dashboard/contract.ts).</p>
 </body></html>
 `;
 

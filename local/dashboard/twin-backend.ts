@@ -1,6 +1,6 @@
 import { ArcRoutingControls, parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls.ts';
 import type { RunningTwin } from '#local/controller/controller.ts';
-import type { RegionActionView, RoutingControlView } from '#local/dashboard/contract.ts';
+import type { RegionActionView, RoutingControlView } from '#shared/dashboard/contract.ts';
 import { RegionCommandError } from '#local/controller/errors.ts';
 import { executionView, stateMachineViews } from '#local/dashboard/executions.ts';
 import { latestReport } from '#local/dashboard/reports.ts';

@@ -1,6 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-
-/** What the dashboard server's parts answer with, and the checks they share. */
+/** What the dashboard API's parts answer with, and the checks they share — on the twin's server and in the Lambda alike. */
 
 export class HttpError extends Error {
   constructor(
@@ -13,9 +11,9 @@ export class HttpError extends Error {
   }
 }
 
-export type Reply = { status: number; json: unknown } | { status: number; body: string | Buffer; headers: Record<string, string> };
+export type Reply = { status: number; json: unknown } | { status: number; body: string | Uint8Array; headers: Record<string, string> };
 
-export function allowMethods(request: IncomingMessage, methods: readonly string[]): void {
+export function allowMethods(request: { readonly method?: string | undefined }, methods: readonly string[]): void {
   if (!methods.includes(request.method ?? '')) {
     throw new HttpError(405, `${request.method ?? ''} is not allowed here; use ${methods.join(' or ')}`, 'MethodNotAllowed', { allow: methods.join(', ') });
   }

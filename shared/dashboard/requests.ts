@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GeneratorRequest, RegionRequest, StartExecutionRequest } from '#local/dashboard/contract.ts';
+import type { GeneratorRequest, RegionRequest, StartExecutionRequest } from '#shared/dashboard/contract.ts';
 
 /** The dashboard API's request bodies (contract.ts), checked before anything acts on them. */
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SafetyRuleViolationError } from '#shared/ports/routing-controls.ts';
 import { waitFor } from '#tests/support/wait.ts';
-import type { DashboardSnapshot, GeneratorRequest, StartExecutionRequest } from '#local/dashboard/contract.ts';
+import type { DashboardSnapshot, GeneratorRequest, StartExecutionRequest } from '#shared/dashboard/contract.ts';
 import { latestReport } from '#local/dashboard/reports.ts';
 import { RegionCommandError } from '#local/controller/errors.ts';
 import { RegionNotFoundError } from '#local/dashboard/twin-backend.ts';

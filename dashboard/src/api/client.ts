@@ -1,4 +1,4 @@
-/** Same-origin calls to the dashboard API (local/dashboard/contract.ts), every one with the bearer token. */
+/** Same-origin calls to the dashboard API (shared/dashboard/contract.ts), every one with the bearer token. */
 
 export class UnauthorizedError extends Error {
   constructor() {

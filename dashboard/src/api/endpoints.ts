@@ -8,7 +8,7 @@ import type {
   RoutingControlView,
   StartExecutionRequest,
   StateMachineView,
-} from '../../../local/dashboard/contract.ts';
+} from '../../../shared/dashboard/contract.ts';
 import { apiFetch, getJson, postJson } from './client.ts';
 
 /** The contract's endpoints, one function each. */

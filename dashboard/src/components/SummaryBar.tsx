@@ -1,4 +1,4 @@
-import type { DashboardSnapshot } from '../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../shared/dashboard/contract.ts';
 import type { SnapshotState } from '../hooks/useSnapshot.ts';
 import { formatClock, formatMs } from '../lib/format.ts';
 import { APP_LABEL } from '../lib/pipeline.ts';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ExecutionView } from '../../../local/dashboard/contract.ts';
+import type { ExecutionView } from '../../../shared/dashboard/contract.ts';
 import { errorMessage } from '../api/client.ts';
 import { fetchExecution } from '../api/endpoints.ts';
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { DashboardSnapshot } from '../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../shared/dashboard/contract.ts';
 
 export interface HistoryPoint {
   /** Snapshot time, ms since the epoch. */

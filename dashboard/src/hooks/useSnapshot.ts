@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { DashboardSnapshot } from '../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../shared/dashboard/contract.ts';
 import { UnauthorizedError, errorMessage } from '../api/client.ts';
 import { eventsUrl, fetchSnapshot } from '../api/endpoints.ts';
 import { useNow } from './useNow.ts';

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { StateMachineView } from '../../../local/dashboard/contract.ts';
+import type { StateMachineView } from '../../../shared/dashboard/contract.ts';
 import { errorMessage } from '../api/client.ts';
 import { fetchStateMachines } from '../api/endpoints.ts';
 

@@ -1,4 +1,4 @@
-import type { DashboardSnapshot } from '../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../shared/dashboard/contract.ts';
 
 /** Line colours, distinguishable for common colour-vision deficiencies (Okabe–Ito). */
 export const PALETTE = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9'] as const;

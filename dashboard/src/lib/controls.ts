@@ -1,4 +1,4 @@
-import type { AppName, RoutingControlView } from '../../../local/dashboard/contract.ts';
+import type { AppName, RoutingControlView } from '../../../shared/dashboard/contract.ts';
 import { APPS, APP_LABEL } from './pipeline.ts';
 
 /**

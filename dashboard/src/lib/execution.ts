@@ -1,4 +1,4 @@
-import type { ExecutionView } from '../../../local/dashboard/contract.ts';
+import type { ExecutionView } from '../../../shared/dashboard/contract.ts';
 
 export type StateProgress = 'current' | 'succeeded' | 'failed' | 'retried' | 'entered';
 

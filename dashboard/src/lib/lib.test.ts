@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StateMachineView } from '../../../local/dashboard/contract.ts';
+import type { StateMachineView } from '../../../shared/dashboard/contract.ts';
 import disasterRecovery from '../../../workflows/disaster-recovery.asl.json';
 import reconciliation from '../../../workflows/reconciliation.asl.json';
 import rotation from '../../../workflows/rotation.asl.json';

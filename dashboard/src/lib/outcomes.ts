@@ -1,4 +1,4 @@
-import type { AppName, MetricTotals } from '../../../local/dashboard/contract.ts';
+import type { AppName, MetricTotals } from '../../../shared/dashboard/contract.ts';
 import { APP_PREFIX } from './pipeline.ts';
 
 /**

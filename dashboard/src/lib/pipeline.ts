@@ -1,4 +1,4 @@
-import type { AppName, MappingView, MetricSeries, MetricTotals, RegionView } from '../../../local/dashboard/contract.ts';
+import type { AppName, MappingView, MetricSeries, MetricTotals, RegionView } from '../../../shared/dashboard/contract.ts';
 
 /**
  * Each app's five-stage pipeline as the manifest names it (shared/topology/rotor.ts): services `<p>-<stage>`,

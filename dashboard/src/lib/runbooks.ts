@@ -1,4 +1,4 @@
-import type { AppName, StateMachineView } from '../../../local/dashboard/contract.ts';
+import type { AppName, StateMachineView } from '../../../shared/dashboard/contract.ts';
 import { parseAsl } from './asl.ts';
 
 /**

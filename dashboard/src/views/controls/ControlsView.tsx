@@ -1,4 +1,4 @@
-import type { DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../../shared/dashboard/contract.ts';
 import { Status } from '../../components/Status.tsx';
 import { APP_LABEL } from '../../lib/pipeline.ts';
 import { GeneratorPanel } from './GeneratorPanel.tsx';

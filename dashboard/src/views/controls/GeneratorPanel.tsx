@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { GeneratorRequest, GeneratorView } from '../../../../local/dashboard/contract.ts';
+import type { GeneratorRequest, GeneratorView } from '../../../../shared/dashboard/contract.ts';
 import { errorMessage } from '../../api/client.ts';
 import { sendGenerator } from '../../api/endpoints.ts';
 import { useToken } from '../../api/token-context.ts';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../../shared/dashboard/contract.ts';
 import { ApiError, errorMessage } from '../../api/client.ts';
 import { setRoutingControl } from '../../api/endpoints.ts';
 import { useToken } from '../../api/token-context.ts';

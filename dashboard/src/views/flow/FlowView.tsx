@@ -1,4 +1,4 @@
-import type { AppName, DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { AppName, DashboardSnapshot } from '../../../../shared/dashboard/contract.ts';
 import type { HistoryPoint } from '../../hooks/useHistory.ts';
 import { LineChart } from '../../components/LineChart.tsx';
 import { Status } from '../../components/Status.tsx';

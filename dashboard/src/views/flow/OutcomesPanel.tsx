@@ -1,4 +1,4 @@
-import type { AppName, MetricTotals } from '../../../../local/dashboard/contract.ts';
+import type { AppName, MetricTotals } from '../../../../shared/dashboard/contract.ts';
 import { Status } from '../../components/Status.tsx';
 import { formatCount } from '../../lib/format.ts';
 import { appOutcomes } from '../../lib/outcomes.ts';

@@ -1,4 +1,4 @@
-import type { DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../../shared/dashboard/contract.ts';
 import type { HistoryPoint } from '../../hooks/useHistory.ts';
 import { RegionsTable } from './RegionsTable.tsx';
 import { ReplicationPanel } from './ReplicationPanel.tsx';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { RegionRequest, RegionView } from '../../../../local/dashboard/contract.ts';
+import type { RegionRequest, RegionView } from '../../../../shared/dashboard/contract.ts';
 import { errorMessage } from '../../api/client.ts';
 import { sendRegionAction } from '../../api/endpoints.ts';
 import { useToken } from '../../api/token-context.ts';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../../shared/dashboard/contract.ts';
 import { Status, toneOf } from '../../components/Status.tsx';
 import { formatMB, formatMs } from '../../lib/format.ts';
 import { RegionActions } from './RegionActions.tsx';

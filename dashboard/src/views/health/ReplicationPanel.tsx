@@ -1,4 +1,4 @@
-import type { DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { DashboardSnapshot } from '../../../../shared/dashboard/contract.ts';
 import { LineChart } from '../../components/LineChart.tsx';
 import { Status, toneOf } from '../../components/Status.tsx';
 import type { HistoryPoint } from '../../hooks/useHistory.ts';

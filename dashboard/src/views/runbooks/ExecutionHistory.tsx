@@ -1,4 +1,4 @@
-import type { ExecutionSummary } from '../../../../local/dashboard/contract.ts';
+import type { ExecutionSummary } from '../../../../shared/dashboard/contract.ts';
 import { Status, toneOf } from '../../components/Status.tsx';
 import { elapsedMs, formatDateTime, formatMs } from '../../lib/format.ts';
 

@@ -1,4 +1,4 @@
-import type { ExecutionSummary, StateMachineView } from '../../../../local/dashboard/contract.ts';
+import type { ExecutionSummary, StateMachineView } from '../../../../shared/dashboard/contract.ts';
 import { useToken } from '../../api/token-context.ts';
 import { Status, toneOf } from '../../components/Status.tsx';
 import { useExecution } from '../../hooks/useExecution.ts';

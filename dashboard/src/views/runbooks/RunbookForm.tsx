@@ -1,5 +1,5 @@
 import { useId, useMemo, useState, type FormEvent } from 'react';
-import type { AppName, StateMachineView } from '../../../../local/dashboard/contract.ts';
+import type { AppName, StateMachineView } from '../../../../shared/dashboard/contract.ts';
 import { errorMessage } from '../../api/client.ts';
 import { startExecution } from '../../api/endpoints.ts';
 import { useToken } from '../../api/token-context.ts';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AppName, DashboardSnapshot } from '../../../../local/dashboard/contract.ts';
+import type { AppName, DashboardSnapshot } from '../../../../shared/dashboard/contract.ts';
 import { useToken } from '../../api/token-context.ts';
 import { useNow } from '../../hooks/useNow.ts';
 import { useStateMachines } from '../../hooks/useStateMachines.ts';

@@ -1,4 +1,4 @@
-import type { ExecutionView } from '../../../../local/dashboard/contract.ts';
+import type { ExecutionView } from '../../../../shared/dashboard/contract.ts';
 import { Status, type Tone } from '../../components/Status.tsx';
 import { elapsedMs, formatClock, formatMs } from '../../lib/format.ts';
 
