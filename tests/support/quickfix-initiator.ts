@@ -72,6 +72,13 @@ export interface QuickFixRunOptions {
   /** Application messages (and session Rejects) to wait for before logging out. */
   expect: number;
   timeoutSeconds?: number;
+  /**
+   * A QuickFIX FileStore directory kept across runs, so sequence numbers continue from one connection to the next
+   * as a real client's do; by default each run starts from a fresh temporary store.
+   */
+  storeDir?: string;
+  /** Send ResetSeqNumFlag (141=Y) in every Logon (default true; false suits a kept `storeDir`). */
+  resetOnLogon?: boolean;
   cacheDir?: string;
 }
 
@@ -132,6 +139,7 @@ export async function runQuickFixInitiator(options: QuickFixRunOptions): Promise
       '--host', options.host ?? '127.0.0.1', '--port', String(options.port), '--sender', options.senderCompId,
       '--target', options.targetCompId ?? 'ROTOR', '--password', options.password, '--legs', legsFile,
       '--expect', String(options.expect), '--timeout', String(timeoutSeconds), '--dictionary', dictionary,
+      '--reset', options.resetOnLogon === false ? 'N' : 'Y', ...(options.storeDir ? ['--store', options.storeDir] : []),
     ];
     // The initiator ends itself at its timeout; the kill is for a hung process only.
     const { status, stdout, stderr } = await run(binary, args, (timeoutSeconds + 20) * 1000);

@@ -11,6 +11,9 @@
 //   APP <fix> | ADMIN <fix>        messages received (application / session level)
 //   OUT <fix>                      messages sent
 //   DONE | TIMEOUT <text> | REFUSED <text> | ERROR <text>
+// Options: --host --port --sender --target --password --legs FILE --expect N --timeout SECONDS --dictionary FIX44.xml,
+// and optionally --store DIR (a FileStore kept across runs, as a real client keeps its sequence numbers; default a
+// temporary one) and --reset Y|N (ResetSeqNumFlag 141=Y on every Logon; default Y).
 // Exit status: 0 done, 2 timeout, 3 logon refused or connection lost before logon, 4 bad arguments or legs file.
 #include <quickfix/Application.h>
 #include <quickfix/FileStore.h>
@@ -218,6 +221,8 @@ std::map<std::string, std::string> parseArguments(int argc, char** argv) {
   }
   for (const char* required : {"host", "port", "sender", "target", "password", "legs", "expect", "timeout", "dictionary"})
     if (!options.count(required)) throw std::runtime_error(std::string("missing --") + required);
+  if (!options.count("reset")) options["reset"] = "Y";
+  if (options.at("reset") != "Y" && options.at("reset") != "N") throw std::runtime_error("--reset must be Y or N");
   return options;
 }
 
@@ -225,7 +230,7 @@ std::string sessionSettings(const std::map<std::string, std::string>& options, c
   std::ostringstream settings;
   settings << "[DEFAULT]\nConnectionType=initiator\nReconnectInterval=3600\nFileStorePath=" << storeDir
            << "\nStartTime=00:00:00\nEndTime=00:00:00\nHeartBtInt=5\nLogonTimeout=10\nLogoutTimeout=5\n"
-           << "ResetOnLogon=Y\nCheckLatency=N\nUseDataDictionary=Y\nValidateFieldsOutOfOrder=Y\n"
+           << "ResetOnLogon=" << options.at("reset") << "\nCheckLatency=N\nUseDataDictionary=Y\nValidateFieldsOutOfOrder=Y\n"
            << "ValidateFieldsHaveValues=Y\nValidateUserDefinedFields=Y\nDataDictionary=" << options.at("dictionary")
            << "\n\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=" << options.at("sender")
            << "\nTargetCompID=" << options.at("target") << "\nSocketConnectHost=" << options.at("host")
@@ -249,8 +254,10 @@ int main(int argc, char** argv) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(
       static_cast<long>(std::stod(options.at("timeout")) * 1000));
 
+  // A client that keeps its sequence numbers across connections passes --store; otherwise a temporary store.
   char storeTemplate[] = "/tmp/rotor-quickfix-store-XXXXXX";
-  const std::string storeDir = mkdtemp(storeTemplate);
+  const bool temporaryStore = !options.count("store");
+  const std::string storeDir = temporaryStore ? std::string(mkdtemp(storeTemplate)) : options.at("store");
   int status = 0;
   try {
     std::istringstream text(sessionSettings(options, storeDir));
@@ -286,6 +293,6 @@ int main(int argc, char** argv) {
     printLine("ERROR", error.what());
     status = 4;
   }
-  removeTree(storeDir);
+  if (temporaryStore) removeTree(storeDir);
   return status;
 }

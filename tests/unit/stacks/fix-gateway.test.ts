@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { topology } from '#shared/topology/index.ts';
 import { FIX_TABLES } from '#shared/topology/rotor.ts';
@@ -5,6 +6,13 @@ import { planStage, regionCode, stageContext, type StagePlan } from '#stacks/pla
 import { UNSCOPABLE_ACTIONS } from '#stacks/plan/functions.ts';
 
 /** The FIX gateway's ECS service, as planned for every stage of the manifest (stacks/plan/fix-gateway.ts). */
+
+/** The variables the gateway process documents at its top, and those it requires. */
+const gatewayMain = readFileSync(new URL('../../../local/fix/gateway-main.ts', import.meta.url), 'utf8');
+const documented = new Set(
+  [...(/^\/\*\*([\s\S]*?)\*\//.exec(gatewayMain)?.[1] ?? '').matchAll(/^ \*   ([A-Z][A-Z0-9_]*(?:, [A-Z][A-Z0-9_]*)*)\s/gm)].flatMap((match) => match[1]!.split(', ')),
+);
+const requiredByGateway = [...gatewayMain.matchAll(/required\('([A-Z0-9_]+)'\)/g)].map((match) => match[1]!);
 
 const plans: StagePlan[] = topology.regions.map((region) => planStage(topology, stageContext(`prod-${regionCode(region)}`, topology.regions, { account: '123456789012' })));
 
@@ -19,6 +27,17 @@ describe.each(plans.map((plan) => [plan.context.stage, plan] as const))('the FIX
     expect(gateway.loadBalancer.public).toBe(false);
     expect(gateway.environment.FIX_PORT).toEqual({ literal: String(gateway.port) });
     expect(gateway.command.at(-1)).toBe('local/fix/gateway-main.ts');
+  });
+
+  it('sets only variables the gateway process documents, every one it requires among them', () => {
+    // Act
+    const variables = Object.keys(plan.fixGateway.environment);
+
+    // Assess
+    expect(documented.size).toBeGreaterThan(5);
+    for (const variable of variables) expect(documented, variable).toContain(variable);
+    expect(requiredByGateway.length).toBeGreaterThan(0);
+    for (const variable of requiredByGateway) expect(variables).toContain(variable);
   });
 
   it('grants DynamoDB on exactly the FIX tables this stage has, in its own region, and nothing on every resource but unscopable reads', () => {
