@@ -41,9 +41,17 @@ const COMMANDS: Record<string, Command> = {
     summary: "compare an app's stores stage by stage, replay what is missing, report every replayed id",
     run: async (args, io) => (await import('./commands/reconcile.ts')).runReconcile(args, io),
   },
+  chaos: {
+    summary: 'inject a fault into the running twin (crashes, duplicates, poison, throttling, partitions, outages)',
+    run: async (args, io) => (await import('./commands/chaos.ts')).runChaos(args, io),
+  },
   drill: {
     summary: 'run a resilience scenario (planned rotation, region outage) on a fresh twin, judged by verify',
     run: async (args, io) => (await import('./commands/drill.ts')).runDrill(args, io),
+  },
+  'fix-client': {
+    summary: 'FIX 4.4 load client: IM and broker sessions send matching trade legs to the FIX gateway',
+    run: async (args, io) => (await import('./commands/fix-client.ts')).runFixClient(args, io),
   },
   bench: {
     summary: 'throughput and latency on a fresh twin, with the emulator ceiling measured in the same run',

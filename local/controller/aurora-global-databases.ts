@@ -119,6 +119,15 @@ class AuroraGlobalDatabases implements GlobalLayerComponent {
     return this.#latest;
   }
 
+  /** Chaos: stops shipping changes to every secondary (their lag grows) until resumed. */
+  pauseShipping(): void {
+    for (const coordinator of this.coordinators) coordinator.pause();
+  }
+
+  resumeShipping(): void {
+    for (const coordinator of this.coordinators) coordinator.resume();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#refresh);
     await this.server.close();

@@ -29,6 +29,8 @@ export interface ControlHandlers {
   regionAction(region: string, action: RegionAction): Promise<unknown>;
   invoke(target: InvokeTarget, functionName: string, payload: Buffer): Promise<ProxiedInvocation>;
   workflows: Pick<TwinWorkflows, 'start' | 'describe' | 'list' | 'stop' | 'stateMachines'>;
+  /** Further routes (the chaos controller's, local/chaos/control-routes.ts); undefined when the path is not theirs. */
+  routes?: (request: IncomingMessage, path: string, readBody: () => Promise<Buffer>) => Promise<Reply | undefined>;
 }
 
 export interface RunningControlServer {
@@ -41,7 +43,7 @@ const INVOCATION = /^\/(regions|apps)\/([a-z0-9-]+)\/functions\/([^/]+)\/invocat
 const EXECUTIONS = /^\/state-machines\/([a-z0-9-]+)\/executions$/;
 const EXECUTION = /^\/executions\/([^/]+)(\/stop)?$/;
 
-type Reply = { status: number; json: unknown } | { status: number; text: string; headers: Record<string, string> };
+export type Reply = { status: number; json: unknown } | { status: number; text: string; headers: Record<string, string> };
 
 class ControlRequestError extends Error {
   override readonly name = 'ControlRequestError';
@@ -101,6 +103,8 @@ async function route(request: IncomingMessage, handlers: ControlHandlers): Promi
       },
     };
   }
+  const extra = await handlers.routes?.(request, path, () => readPayload(request));
+  if (extra) return extra;
   const workflowReply = await routeWorkflows(request, path, handlers.workflows);
   if (workflowReply) return workflowReply;
   return { status: 404, json: { error: `no such controller request: ${request.method} ${path}` } };

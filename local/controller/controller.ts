@@ -19,6 +19,8 @@ import { refuseIfRunning } from '#local/controller/twin-lock.ts';
 import { assertPortsFree, DEFAULT_TWIN_DATA_DIR, DEFAULT_TWIN_REGIONS, portOwners, TwinLayout, type TwinBackends, type TwinPorts } from '#local/controller/twin-layout.ts';
 import { countTableItems, regionEntry, replicationDirections, type TwinStatus } from '#local/controller/twin-status.ts';
 import { TwinWorkflows } from '#local/controller/twin-workflows.ts';
+import { ChaosController } from '#local/chaos/chaos-controller.ts';
+import { routeChaos } from '#local/chaos/control-routes.ts';
 
 /**
  * The two-region twin: the global layer (ARC cluster, DynamoDB global tables; see global-layer.ts) in this
@@ -99,6 +101,8 @@ export interface RunningTwin {
   componentStatus(): Record<string, unknown>;
   /** The manifest's state machines (rotation, DR, reconciliation), run locally with tasks invoked in the twin's regions. */
   readonly workflows: TwinWorkflows;
+  /** Chaos experiments against this twin (local/chaos); also served on the control endpoint under /chaos. */
+  readonly chaos: ChaosController;
   region(region: string): RegionSupervisor;
   /** The DynamoDB endpoint the region's functions use (its replicating endpoint). */
   dynamodbEndpoint(region: string): string;
@@ -275,6 +279,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     };
   };
 
+  const chaos = new ChaosController({
+    regions, activeRegion: (app) => invoker.regionOf({ app }), region: supervisorOf, killRegion: (region) => takeDown(region, 'kill'), startRegion: bringUp,
+    globalTables: layer.globalTables, auroraShipping: layer.shipping, arc, brokerUrl: (region) => brokers[region]!.url, queueName: (region, queue) => `${brokers[region]!.queuePrefix}${queue}`,
+  });
   let workflows: TwinWorkflows;
   try {
     workflows = await TwinWorkflows.load({
@@ -298,6 +306,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
       },
       invoke: (target, functionName, payload) => invoker.invokeRaw(target, functionName, payload),
       workflows,
+      routes: (request, path, readBody) => routeChaos(chaos, request, path, readBody),
     });
   } catch (error) {
     shuttingDown = true;
@@ -346,6 +355,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
     metrics,
     componentStatus: () => layer.componentStatus(),
     workflows,
+    chaos,
     region: supervisorOf,
     dynamodbEndpoint: (region) => {
       supervisorOf(region);
@@ -360,6 +370,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<RunningTwin>
         shuttingDown = true;
         // First, and without waiting out a run in flight: it would keep sending legs into regions being stopped.
         await generator.stop('the twin is stopping', { abortInFlight: true });
+        await chaos.stop().catch(() => undefined);
         await controlServer.close();
         await workflows.close();
         // Regions first: their functions may still write through the replicating endpoints while they drain.

@@ -20,6 +20,9 @@ export interface GlobalLayerComponent {
   regionUp(region: string, report: RegionReadyReport): Promise<void>;
   status(): unknown;
   close(): Promise<void>;
+  /** Chaos: a replicating component (Aurora) stops and resumes shipping. */
+  pauseShipping?(): void;
+  resumeShipping?(): void;
 }
 
 export interface GlobalLayerContext {
@@ -100,6 +103,12 @@ export class GlobalLayer {
     await this.globalTables.startRegion(region, { upstreamUrl: report.endpoints.dynamodb });
     for (const component of this.components) await component.regionUp(region, report);
   }
+
+  /** Every component's change shipping (the Aurora Global Databases), paused and resumed together. */
+  readonly shipping = {
+    pause: (): void => this.components.forEach((component) => component.pauseShipping?.()),
+    resume: (): void => this.components.forEach((component) => component.resumeShipping?.()),
+  };
 
   componentStatus(): Record<string, unknown> {
     return Object.fromEntries(this.components.map((component) => [component.name, component.status()]));

@@ -33,6 +33,26 @@ export interface LambdaFunctionDefinition {
   environment?: Readonly<Record<string, string>>;
   /** Execution role; AWS puts it in stream events as `invokeIdentityArn`. */
   roleArn?: string;
+  /** Chaos experiments' faults, asked before every invocation (local/chaos/invocation-faults.ts); none by default. */
+  faults?: InvocationFaults;
+}
+
+/**
+ * A fault injected into one invocation: run the handler on `event` instead of the delivered one, then fail with
+ * `crashAfter` (its effects happened, the caller sees a failure and delivers again); or `skip` the handler and
+ * report success (a deliberately broken build).
+ */
+export interface InvocationFault {
+  readonly event?: unknown;
+  readonly crashAfter?: string;
+  readonly skip?: boolean;
+}
+
+export type InvocationFaults = (functionName: string, event: unknown) => InvocationFault | undefined;
+
+/** The failure a crash fault reports once the handler's effects have happened. */
+export class InjectedCrashError extends Error {
+  override readonly name = 'InjectedCrashError';
 }
 
 export type InvocationOutcome<TResult = unknown> =
@@ -81,6 +101,7 @@ export class LocalLambdaFunction<TEvent = unknown, TResult = unknown> {
   private readonly codeRoot: string;
   private loadingHandler: Promise<LambdaHandler<TEvent, TResult>> | undefined;
   private readonly moduleInstanceKey: string;
+  private readonly faults: InvocationFaults | undefined;
 
   constructor(definition: LambdaFunctionDefinition) {
     validate(definition);
@@ -94,6 +115,7 @@ export class LocalLambdaFunction<TEvent = unknown, TResult = unknown> {
     this.logStreamName = newLogStreamName();
     this.handlerSource = definition.handler;
     this.codeRoot = definition.codeRoot ?? process.cwd();
+    this.faults = definition.faults;
     executionEnvironments += 1;
     this.moduleInstanceKey = `${definition.region}/${definition.functionName}/${executionEnvironments}`;
     this.environment = {
@@ -132,6 +154,16 @@ export class LocalLambdaFunction<TEvent = unknown, TResult = unknown> {
    * says whether the handler returned, threw, or timed out. A result that arrives after the timeout is ignored.
    */
   async invoke(event: TEvent): Promise<InvocationOutcome<TResult>> {
+    const fault = this.faults?.(this.functionName, event);
+    if (fault === undefined) return this.run(event);
+    if (fault.skip) return { ok: true, requestId: newRequestId(), result: null as TResult, durationMs: 0 };
+    const outcome = await this.run((fault.event ?? event) as TEvent);
+    if (!outcome.ok || fault.crashAfter === undefined) return outcome;
+    const crash = new InjectedCrashError(`${this.functionName}: ${fault.crashAfter} (chaos) after the handler returned`);
+    return { ok: false, requestId: outcome.requestId, durationMs: outcome.durationMs, error: new FunctionInvocationError(this.functionName, outcome.requestId, crash) };
+  }
+
+  private async run(event: TEvent): Promise<InvocationOutcome<TResult>> {
     const requestId = newRequestId();
     const startedAt = Date.now();
     const finish = (settled: { ok: true; result: TResult } | { ok: false; error: FunctionInvocationError | FunctionTimeoutError }) =>

@@ -81,9 +81,13 @@ export class BrokerQueue {
 
   /** Resolves once the message is on disk; only then does it become deliverable. */
   async enqueue(headers: Record<string, string>, body: Buffer): Promise<void> {
-    const stored: StoredMessage = { seq: this.nextSeq++, id: `ID:rotor-${randomUUID()}`, headers, body };
-    await this.journal.appendMessage(stored);
-    this.insertReady({ stored, deliveries: 0 });
+    // A chaos fault stores the message twice, as a client resending after a lost receipt would (two broker ids).
+    const copies = this.broker.duplicatesSend(this.name) ? 2 : 1;
+    for (let copy = 0; copy < copies; copy += 1) {
+      const stored: StoredMessage = { seq: this.nextSeq++, id: `ID:rotor-${randomUUID()}`, headers, body };
+      await this.journal.appendMessage(stored);
+      this.insertReady({ stored, deliveries: 0 });
+    }
     this.dispatch();
   }
 
@@ -202,6 +206,8 @@ export interface QueueRegistryOptions {
   readonly dataDir: string;
   readonly maxDeliveries?: number;
   readonly onFailure?: (error: unknown) => void;
+  /** Chaos: whether a message sent to this queue is to be stored twice (duplicate delivery). */
+  readonly duplicateSends?: (queue: string) => boolean;
 }
 
 /** All queues of one broker, opened from disk on first use. */
@@ -228,6 +234,10 @@ export class QueueRegistry {
   /** Depth of a queue; a queue never used has depth 0. */
   async depth(name: string): Promise<number> {
     return (await this.queue(name)).depth();
+  }
+
+  duplicatesSend(queue: string): boolean {
+    return !queue.startsWith(DEAD_LETTER_PREFIX) && (this.options.duplicateSends?.(queue) ?? false);
   }
 
   reportFailure(error: unknown): void {

@@ -18,6 +18,8 @@ export interface StompBrokerOptions {
   readonly maxDeliveries?: number;
   /** Storage failures the broker could not report to a client (e.g. while dispatching an auto-ack delivery). */
   readonly onFailure?: (error: unknown) => void;
+  /** Chaos: whether a message sent to this queue is to be stored twice. */
+  readonly duplicateSends?: (queue: string) => boolean;
 }
 
 export interface RunningStompBroker {
@@ -32,7 +34,7 @@ export interface RunningStompBroker {
 }
 
 export async function startStompBroker(options: StompBrokerOptions): Promise<RunningStompBroker> {
-  const queues = new QueueRegistry({ dataDir: options.dataDir, maxDeliveries: options.maxDeliveries, onFailure: options.onFailure });
+  const queues = new QueueRegistry({ dataDir: options.dataDir, maxDeliveries: options.maxDeliveries, onFailure: options.onFailure, duplicateSends: options.duplicateSends });
   await openExistingQueues(queues, options.dataDir);
 
   const connections = new Set<StompConnection>();

@@ -7,7 +7,7 @@ import { MqEventSourceMapping } from '#local/event-sources/mq-mapping.ts';
 import type { OnFailureDestination } from '#local/event-sources/on-failure-destination.ts';
 import type { StreamActivity } from '#local/event-sources/stream-activity.ts';
 import { parseHandlerReference } from '#local/lambda/handler-loader.ts';
-import { LocalLambdaFunction } from '#local/lambda/runtime.ts';
+import { LocalLambdaFunction, type InvocationFaults } from '#local/lambda/runtime.ts';
 import type { MessageBroker } from '#shared/ports/message-broker.ts';
 import type { FunctionSpec, Topology } from '#shared/topology/schema.ts';
 import { kinesisMappingSettings } from '#shared/topology/triggers.ts';
@@ -38,6 +38,8 @@ export interface RegionFunctionsOptions {
   readonly codeRoot: string;
   readonly endpoints: RegionEndpoints;
   readonly resources: RegionResources;
+  /** Chaos experiments' invocation faults (local/chaos); none when omitted. */
+  readonly faults?: InvocationFaults;
 }
 
 export async function createRegionFunctions(options: RegionFunctionsOptions): Promise<{
@@ -60,6 +62,7 @@ export async function createRegionFunctions(options: RegionFunctionsOptions): Pr
       timeoutSeconds: fn.timeoutSeconds,
       memorySizeMB: fn.memorySizeMB,
       environment: functionEnvironment(fn, options.endpoints, options.resources),
+      ...(options.faults ? { faults: options.faults } : {}),
     }));
   });
   return { functions, skipped };

@@ -23,6 +23,7 @@ import type { AuroraAgent } from '#local/region/aurora-agent.ts';
 import { invokeRoute } from '#local/region/invoke-endpoint.ts';
 import { startStatusServer } from '#local/region/status-server.ts';
 import { resolveTopology, type TopologyChoice } from '#local/region/topologies.ts';
+import { regionFaultHooks } from '#local/chaos/region-faults.ts';
 
 /**
  * One region of the twin in one process: Kinesis (kinesalite), DynamoDB (dynalite) and the MQ broker on disk
@@ -189,14 +190,16 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     });
 
     const streamActivity = new StreamActivity();
+    // Chaos experiments' faults, empty until the controller posts one to the status server's /chaos/faults.
+    const faults = regionFaultHooks();
     const [kinesisEmulator, dynamodbEmulator, broker] = await Promise.all([
       timed('kinesis', () =>
-        startKinesisEmulator({ path: path.join(dataDir, 'kinesis'), port: options.ports?.kinesis ?? 0, activity: streamActivity }),
+        startKinesisEmulator({ path: path.join(dataDir, 'kinesis'), port: options.ports?.kinesis ?? 0, activity: streamActivity, faults: faults.emulators }),
       ).then((started) => {
         cleanups.push(() => started.close());
         return started;
       }),
-      timed('dynamodb', () => startDynamoDbEmulator({ path: path.join(dataDir, 'dynamodb'), port: options.ports?.dynamodb ?? 0 })).then((started) => {
+      timed('dynamodb', () => startDynamoDbEmulator({ path: path.join(dataDir, 'dynamodb'), port: options.ports?.dynamodb ?? 0, faults: faults.emulators })).then((started) => {
         cleanups.push(() => started.close());
         return started;
       }),
@@ -206,6 +209,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
           dataDir: path.join(dataDir, 'mq'),
           port: options.ports?.broker ?? 0,
           maxDeliveries: BROKER_MAX_DELIVERIES,
+          duplicateSends: faults.duplicateSends,
           onFailure: (error) => log.error('embedded broker storage failure', { error: String(error) }),
         });
         cleanups.push(() => started.close());
@@ -245,7 +249,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
     };
     const resources = { databaseConnectionStrings, queuePrefix };
     const { functions, skipped } = await timed('functions', () =>
-      createRegionFunctions({ topology, region: options.region, codeRoot: options.codeRoot ?? REPOSITORY_ROOT, endpoints, resources }),
+      createRegionFunctions({ topology, region: options.region, codeRoot: options.codeRoot ?? REPOSITORY_ROOT, endpoints, resources, faults: faults.invocations }),
     );
     const brokerClient = new StompMessageBroker({ url: broker.url, maxDeliveries: BROKER_MAX_DELIVERIES });
     cleanups.push(() => brokerClient.close());
@@ -278,7 +282,7 @@ export async function startRegion(options: RegionOptions): Promise<RunningRegion
       onBackgroundFailure: (functionName, error) => log.error('an Event invocation failed', { functionName, ...error }),
     });
     const statusServer = await timed('status', () =>
-      startStatusServer(options.ports?.status ?? 0, status, [invoke, ...(auroraAgent ? [auroraAgent.handle] : [])]),
+      startStatusServer(options.ports?.status ?? 0, status, [invoke, faults.route, ...(auroraAgent ? [auroraAgent.handle] : [])]),
     );
     cleanups.push(() => statusServer.close());
 
