@@ -134,7 +134,10 @@ const EXPERIMENTS: Experiment[] = [
     defaultTargets: () => [],
     inject: async (twin) => {
       twin.globalTables.pause();
-      return { notes: ['every replication link paused'], undo: async () => twin.globalTables.resume() };
+      return { notes: ['every replication link paused'], undo: async () => {
+          twin.globalTables.resume();
+        },
+      };
     },
   },
   {
@@ -145,7 +148,10 @@ const EXPERIMENTS: Experiment[] = [
     defaultTargets: () => [],
     inject: async (twin) => {
       twin.auroraShipping.pause();
-      return { notes: ['Aurora shipping paused'], undo: async () => twin.auroraShipping.resume() };
+      return { notes: ['Aurora shipping paused'], undo: async () => {
+          twin.auroraShipping.resume();
+        },
+      };
     },
   },
   {

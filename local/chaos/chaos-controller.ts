@@ -98,7 +98,7 @@ export class ChaosController {
       clearTimeout(entry.timer);
       try {
         const notes = await entry.injected?.undo();
-        if (notes) entry.run.notes.push(...notes);
+        if (Array.isArray(notes)) entry.run.notes.push(...notes);
         entry.run.state = 'stopped';
       } catch (error) {
         entry.run.state = 'failed';
