@@ -152,6 +152,7 @@ describe('QuickFIX (C++) against the FIX gateway process', () => {
     const imId = 'QAINS012-QAINS012-QABRO010-T4';
     const brokerId = 'QABRO010-QAINS012-QABRO010-T4';
     const forwarded = await forwardedLegs(tm, [imId, brokerId]);
+    expect([...forwarded.keys()]).toEqual(expect.arrayContaining([imId, brokerId]));
     const decision = decideMatch(forwarded.get(brokerId)!, undefined, newTradeRecord(forwarded.get(imId)!));
     expect(decision.kind).toBe('matched');
     if (decision.kind !== 'matched') throw new Error('unreachable');
