@@ -6,6 +6,7 @@ import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, Kine
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startRegion, type RunningRegion } from '#local/region/region.ts';
+import type { RegionFaultKind } from '#local/chaos/fault-plan.ts';
 import { deleteRegionFault, postRegionFault, regionFaults } from '#local/chaos/chaos-twin.ts';
 import { StompMessageBroker } from '#shared/adapters/stomp/stomp-message-broker.ts';
 
@@ -38,7 +39,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const fault = (id: string, kind: string, targets: string[]) => ({ id, kind, targets, probability: 1, expiresAt: Date.now() + 60_000 }) as const;
+const fault = (id: string, kind: RegionFaultKind, targets: string[]) => ({ id, kind, targets, probability: 1, expiresAt: Date.now() + 60_000 });
 
 async function recordsWith(stream: string, marker: string): Promise<number> {
   const description = await kinesis.send(new DescribeStreamCommand({ StreamName: stream }));

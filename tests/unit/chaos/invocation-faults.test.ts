@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FaultPlan, parseRegionFault, type RegionFaultKind } from '#local/chaos/fault-plan.ts';
 import { invocationFaultsOf } from '#local/chaos/invocation-faults.ts';
 import { LocalLambdaFunction } from '#local/lambda/runtime.ts';
+import type { FunctionInvocationError } from '#local/lambda/errors.ts';
 
 /**
  * The Lambda runtime with the chaos hooks: a crash after effects runs the handler to the end and then fails the
@@ -37,7 +38,7 @@ describe('invocation faults in the Lambda runtime', () => {
 
     // Assess
     expect(first.ok).toBe(false);
-    expect(!first.ok && first.error.errorType).toBe('InjectedCrashError');
+    expect(!first.ok && (first.error as FunctionInvocationError).errorType).toBe('InjectedCrashError');
     expect(again.ok).toBe(true);
     expect(effects).toEqual([4, 4]);
   });
