@@ -138,6 +138,8 @@ export class FixInitiator {
     }
     if (seq < this.expectedSeq) return; // a duplicate, or one we already had
     if (seq > this.expectedSeq) {
+      // Answered even out of sequence: the gateway may be waiting for this side's gap as this side waits for its.
+      if (message.msgType === '2') this.replay(message.int(TAG.BeginSeqNo) ?? 1, message.int(TAG.EndSeqNo) ?? 0);
       if (!this.resendRequested) {
         this.resendRequested = true;
         this.send(FixMessage.of('2', [[TAG.BeginSeqNo, String(this.expectedSeq)], [TAG.EndSeqNo, '0']]));

@@ -136,6 +136,8 @@ export class AcceptorSession {
       return this.logoutAndClose(`MsgSeqNum too low, expecting ${this.nextTargetSeq} but received ${seq}`);
     }
     if (seq > this.nextTargetSeq) {
+      // A ResendRequest is answered even out of sequence: both sides may be waiting for the other's gap to close.
+      if (message.msgType === '2') await this.resend(message.int(TAG.BeginSeqNo) ?? 1, message.int(TAG.EndSeqNo) ?? 0);
       if (this.resendRequestedUpTo < seq) await this.requestResend(seq);
       return;
     }

@@ -162,6 +162,26 @@ describe('the FIX acceptor session', () => {
     expect(received[1]!.get(122)).toBe(originals[0]!.get(52));
   });
 
+  it('answers a ResendRequest that arrives beyond a gap, then asks for the gap itself', async () => {
+    // Prepare: both sides lost messages, as after a leader died between allocating and writing numbers
+    const { session, received, logon, from, setSeq } = harness();
+    await logon();
+    await session.send(receivedAck('A1', new Date('2026-12-07T10:00:00Z')));
+    received.length = 0;
+
+    // Act
+    setSeq(5);
+    await from(FixMessage.of('2', [[7, '2'], [16, '0']]));
+    await session.idle();
+
+    // Assess
+    expect(received.map((message) => [message.msgType, message.get(34), message.get(43) ?? null])).toEqual([
+      ['P', '2', 'Y'],
+      ['2', '3', null],
+    ]);
+    expect([received[1]!.get(7), received[1]!.get(16)]).toEqual(['2', '0']);
+  });
+
   it('acknowledges a repeated AllocID with the same leg again without forwarding it twice', async () => {
     // Prepare
     const { received, logon, from, forwarder, sent, legs } = harness({ application: true });
