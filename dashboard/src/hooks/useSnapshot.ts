@@ -39,9 +39,11 @@ export function useSnapshot(token: string | null): SnapshotState {
     let attempt = 0;
     let disposed = false;
 
+    let lastSnapshotAt: number | null = null;
     const accept = (next: DashboardSnapshot) => {
+      lastSnapshotAt = Date.now();
       setSnapshot(next);
-      setReceivedAt(Date.now());
+      setReceivedAt(lastSnapshotAt);
     };
     const onSnapshot = (event: MessageEvent<string>) => {
       try {
@@ -58,6 +60,9 @@ export function useSnapshot(token: string | null): SnapshotState {
       source = new EventSource(eventsUrl(token));
       source.addEventListener('snapshot', onSnapshot as EventListener);
       source.onerror = () => {
+        // A stream that ended after its snapshot (the AWS dashboard answers one event and a `retry:`) is followed by
+        // the browser itself; only a refused or long-silent stream is probed.
+        if (source?.readyState === EventSource.CONNECTING && lastSnapshotAt !== null && Date.now() - lastSnapshotAt < STALE_AFTER_MS) return;
         source?.close();
         source = null;
         if (disposed) return;
