@@ -21,6 +21,8 @@ export interface AppStores {
   readonly matching: string;
   readonly egress: string;
   readonly outboundGateway: string;
+  /** Trade matching only: the FIX gateway's safe store, upstream of the in-gateway store (docs/fix.md). */
+  readonly fixGateway?: string;
 }
 
 /**
@@ -44,6 +46,8 @@ export interface ReplayTargets {
   readonly streams: Readonly<Record<AppName, AppStreams>>;
   /** `sm.settlements` for settlement, `tm.settlements` for trade matching, named as this region's broker has them. */
   readonly interAppQueues: Readonly<Record<AppName, string>>;
+  /** `tm.trades` as this region's broker names it: where FIX legs missing from the in-gateway store go again. */
+  readonly tradesQueue?: string;
 }
 
 export interface ReconciliationNames {
@@ -55,18 +59,24 @@ export interface ReconciliationNames {
 /** The queue each app's inbound gateway takes the other app's messages from, as the manifest names it. */
 export const INTER_APP_QUEUE: Record<AppName, string> = { 'trade-matching': 'tm.settlements', settlement: 'sm.settlements' };
 
+type PipelineStage = Exclude<keyof AppStores, 'fixGateway'>;
+
 const upper = (app: AppName) => APP_PREFIX[app].toUpperCase();
 
 /** Environment variable names, e.g. `TM_INGESTION_STORE`, `SM_EGRESS_STREAM`, `TM_RECONCILIATION_AUDIT`. */
 export const ReconciliationEnv = {
-  store: (app: AppName, stage: keyof AppStores) => `${upper(app)}_${STORE_VARIABLES[stage]}_STORE`,
+  store: (app: AppName, stage: PipelineStage) => `${upper(app)}_${STORE_VARIABLES[stage]}_STORE`,
   stream: (app: AppName, stream: keyof AppStreams) => `${upper(app)}_${stream.toUpperCase()}_STREAM`,
   interAppQueue: (app: AppName) => `${upper(app)}_SETTLEMENTS_QUEUE`,
   database: (app: AppName) => `${upper(app)}_DATABASE`,
   audit: (app: AppName) => `${upper(app)}_RECONCILIATION_AUDIT`,
 } as const;
 
-const STORE_VARIABLES: Record<keyof AppStores, string> = {
+/** The FIX gateway's store and the queue its legs are replayed to, when the manifest gives them. */
+const FIX_GATEWAY_STORE_VARIABLE = 'TM_FIX_GATEWAY_STORE';
+const TRADES_QUEUE_VARIABLE = 'TM_TRADES_QUEUE';
+
+const STORE_VARIABLES: Record<PipelineStage, string> = {
   inboundGateway: 'INBOUND_GATEWAY',
   ingestion: 'INGESTION',
   matching: 'MATCHING',
@@ -74,20 +84,25 @@ const STORE_VARIABLES: Record<keyof AppStores, string> = {
   outboundGateway: 'OUTBOUND_GATEWAY',
 };
 
-const STORE_STAGES = Object.keys(STORE_VARIABLES) as (keyof AppStores)[];
+const STORE_STAGES = Object.keys(STORE_VARIABLES) as PipelineStage[];
 const STREAMS: readonly (keyof AppStreams)[] = ['ingestion', 'egress', 'outbound'];
 
 const byApp = <T>(build: (app: AppName) => T): Record<AppName, T> =>
   Object.fromEntries(APPS.map((app) => [app, build(app)])) as Record<AppName, T>;
 
 export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<AppName, AppStores> {
-  return byApp((app) => Object.fromEntries(STORE_STAGES.map((stage) => [stage, requiredEnv(ReconciliationEnv.store(app, stage), env)])) as unknown as AppStores);
+  return byApp((app) => {
+    const stores = Object.fromEntries(STORE_STAGES.map((stage) => [stage, requiredEnv(ReconciliationEnv.store(app, stage), env)])) as unknown as AppStores;
+    const fixGateway = app === 'trade-matching' ? env[FIX_GATEWAY_STORE_VARIABLE] : undefined;
+    return fixGateway ? { ...stores, fixGateway } : stores;
+  });
 }
 
 export function replayTargetsFromEnv(env: NodeJS.ProcessEnv = process.env): ReplayTargets {
   return {
     streams: byApp((app) => Object.fromEntries(STREAMS.map((stream) => [stream, requiredEnv(ReconciliationEnv.stream(app, stream), env)])) as unknown as AppStreams),
     interAppQueues: byApp((app) => requiredEnv(ReconciliationEnv.interAppQueue(app), env)),
+    ...(env[TRADES_QUEUE_VARIABLE] ? { tradesQueue: env[TRADES_QUEUE_VARIABLE] } : {}),
   };
 }
 
@@ -109,8 +124,9 @@ export function manifestNames(): Required<ReconciliationNames> {
       matching: `${p}-matching-store`,
       egress: `${p}-egress-store`,
       outboundGateway: `${p}-outbound-gateway-store`,
+      ...(app === 'trade-matching' ? { fixGateway: 'tm-fix-gateway-store' } : {}),
     };
   });
   const streams = byApp((app) => ({ ingestion: `${APP_PREFIX[app]}-ingestion`, egress: `${APP_PREFIX[app]}-egress`, outbound: `${APP_PREFIX[app]}-outbound` }));
-  return { stores, targets: { streams, interAppQueues: { ...INTER_APP_QUEUE } } };
+  return { stores, targets: { streams, interAppQueues: { ...INTER_APP_QUEUE }, tradesQueue: 'tm.trades' } };
 }

@@ -2,6 +2,7 @@ import type { StreamRecord } from '#domain/pipeline-messages.ts';
 import type { AppName } from '#shared/topology/schema.ts';
 import { UnknownPairError } from './errors.ts';
 import type { ReconciliationNames } from './names.ts';
+import { fixGatewayPair } from './fix-gateway-pair.ts';
 import { interAppPair, pipelinePairs } from './pipeline-pairs.ts';
 
 /**
@@ -64,7 +65,8 @@ export interface PairSpec {
 
 /** The app's pairs, upstream first: its own four, then the one from the other app into it. */
 export function reconciliationGraph(app: AppName, names: ReconciliationNames): PairSpec[] {
-  return [...pipelinePairs(app, names), interAppPair(app, names)];
+  const fix = app === 'trade-matching' && names.stores[app].fixGateway ? [fixGatewayPair(names)] : [];
+  return [...fix, ...pipelinePairs(app, names), interAppPair(app, names)];
 }
 
 /** The named pairs in graph order, or all of them; an unknown name is refused rather than silently skipped. */

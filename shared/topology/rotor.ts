@@ -155,6 +155,8 @@ const replayTargets = reconciliationEnv((app, P) => ({
   ...Object.fromEntries(['ingestion', 'egress', 'outbound'].map((stream) => [`${P}_${stream.toUpperCase()}_STREAM`, { stream: `${PREFIX[app]}-${stream}` }])),
   // The queue on which the app receives from the other one.
   [`${P}_SETTLEMENTS_QUEUE`]: { queue: `${PREFIX[app]}.settlements` },
+  // Where FIX legs missing from the TM in-gateway store are sent again (docs/fix.md).
+  ...(app === 'trade-matching' ? { TM_TRADES_QUEUE: { queue: 'tm.trades' } } : {}),
 }));
 const operationsEnv: Record<string, FunctionSpec['env']> = {
   'drain-check': {},

@@ -43,7 +43,7 @@ const reordered = (body: string) => JSON.stringify(Object.fromEntries(Object.ent
 describe('the reconciliation pair graph', () => {
   it('has each app\'s four pairs upstream first, then the pair from the other app into it', () => {
     // Assess
-    expect(tm.map((p) => p.name)).toEqual(['tm:inbound-gateway→ingestion', 'tm:ingestion→matching', 'tm:matching→egress', 'tm:egress→outbound-gateway', 'sm→tm']);
+    expect(tm.map((p) => p.name)).toEqual(['tm:fix-gateway→inbound-gateway', 'tm:inbound-gateway→ingestion', 'tm:ingestion→matching', 'tm:matching→egress', 'tm:egress→outbound-gateway', 'sm→tm']);
     expect(sm.map((p) => p.name)).toEqual(['sm:inbound-gateway→ingestion', 'sm:ingestion→matching', 'sm:matching→egress', 'sm:egress→outbound-gateway', 'tm→sm']);
     expect(pair(sm, 'tm→sm').source).toEqual({ kind: 'table', table: 'tm-outbound-gateway-store' });
     expect(pair(tm, 'tm:matching→egress').source).toEqual({ kind: 'outbox', app: 'trade-matching' });
