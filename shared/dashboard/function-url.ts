@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 as FunctionUrlResult, LambdaFunctionURLEvent } from 'aws-lambda';
 import { errorReply, MAX_BODY_BYTES, routeApi, type DashboardBackend } from '#shared/dashboard/api.ts';
 import { allowMethods, HttpError, type Reply } from '#shared/dashboard/http.ts';
 
@@ -29,7 +29,7 @@ export interface FunctionUrlApiOptions {
   readonly allowedOrigin: string;
 }
 
-export function functionUrlApi(options: FunctionUrlApiOptions): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
+export function functionUrlApi(options: FunctionUrlApiOptions): (event: LambdaFunctionURLEvent) => Promise<FunctionUrlResult> {
   return async (event) => {
     try {
       const reply = await answer(event, options);
@@ -63,7 +63,7 @@ async function answer(event: LambdaFunctionURLEvent, options: FunctionUrlApiOpti
   return routeApi({ method, path, searchParams, contentType: headers['content-type'], text: async () => body }, options.backend, () => options.backend.snapshot());
 }
 
-function toResult(reply: Reply | { sse: string }): LambdaFunctionURLResult {
+function toResult(reply: Reply | { sse: string }): FunctionUrlResult {
   if ('sse' in reply) return { statusCode: 200, headers: { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8' }, body: reply.sse };
   if ('json' in reply) return { statusCode: reply.status, headers: { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(reply.json) };
   const binary = typeof reply.body !== 'string';
