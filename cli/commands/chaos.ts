@@ -138,3 +138,56 @@ export function formatMatrix(result: import('#local/chaos/matrix.ts').ChaosMatri
     ...result.notes.map((note) => `note: ${note}`),
   ].join('\n');
 }
+
+const BAD_INPUT_HELP = `Usage: rotor drill bad-input [--messages N] [--seed S] [--rate LEGS_PER_S] [--drain-timeout SECONDS] [--json] [--data-dir DIR]
+
+A fresh twin of its own with valid generator load; N adversarial bodies (fast-check: malformed, oversized, missing,
+unknown and mistyped fields, bad prices, dates and allocations, senders who are not parties) sent into tm.trades
+beside it. Every bad one must come back as a NACK with its code and a reason, every valid leg must reach its
+terminal state; the regions' memory is sampled throughout and the NACK rate measured.
+
+  --messages N           bad bodies to send (default 500; 10000 for the soak)
+  --seed S               fast-check seed (default 1)
+  --rate LEGS_PER_S      valid load beside them (default 2)
+  --drain-timeout SECONDS  how long to wait for the last NACK (default 600)
+`;
+
+export async function runBadInput(args: string[], io: CommandIO): Promise<number> {
+  const options = parseCommand(args, {
+    messages: { type: 'string' },
+    seed: { type: 'string' },
+    rate: { type: 'string' },
+    'drain-timeout': { type: 'string' },
+    json: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (options.help) {
+    io.out(BAD_INPUT_HELP);
+    return 0;
+  }
+  if (options.positionals.length > 0) throw new UsageError(`unexpected ${options.positionals.join(' ')}`);
+  const rate = Number(options.rate ?? 2);
+  if (!(Number.isFinite(rate) && rate > 0)) throw new UsageError(`--rate must be a positive number of legs per second, not ${options.rate}`);
+  const { badInputDrill } = await import('#local/chaos/bad-input.ts');
+  const result = await badInputDrill({
+    dataDir: options['data-dir'] ?? path.join('.rotor', 'drills', 'bad-input'),
+    messages: wholeNumber('messages', options.messages, 500),
+    seed: wholeNumber('seed', options.seed, 1),
+    rate,
+    drainTimeoutSeconds: wholeNumber('drain-timeout', options['drain-timeout'], 600),
+    progress: (message) => io.err(`${new Date().toISOString().slice(11, 19)}  ${message}\n`),
+  });
+  if (options.json) io.out(`${JSON.stringify(result)}\n`);
+  else {
+    io.out(
+      [
+        `${result.ok ? 'OK' : 'NOT OK'} — bad-input: ${result.bad_sent} bad messages, ${result.bad_nacked} NACKed with a reason (${result.bad_unanswered} unanswered, ${result.bad_wrong_code} with another code, ${result.bad_without_reason} without a reason)`,
+        `  ${result.nacks_per_minute} NACKs per minute (sent in ${result.send_ms} ms, all answered after ${result.drain_ms} ms); codes ${JSON.stringify(result.codes)}`,
+        `  valid load: ${result.valid.legs_sent} legs, lost ${result.valid.lost}, duplicates ${result.valid.duplicates}, unexpected ${result.valid.unexpected}, ledger ${result.valid.ledger_balanced ? 'balanced' : 'NOT balanced'}`,
+        `  memory (MB start/peak/end): ${Object.entries(result.rss_mb).map(([region, rss]) => `${region} ${rss.start}/${rss.peak}/${rss.end}`).join(', ')}`,
+      ].join('\n') + '\n',
+    );
+  }
+  return result.ok ? 0 : 1;
+}

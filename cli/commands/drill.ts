@@ -34,14 +34,14 @@ const SCENARIOS = {
   'planned-rotation': 'steady load; both apps rotate to the other region; verify',
   'region-outage': 'steady load; SIGKILL of the active region; disaster recovery; failback with the missing-transaction report; verify',
   'fix-failover': 'FIX clients sending steadily; the FIX gateway leader SIGKILLed, then paused past its lease: failover, fencing (--help)',
-  'fix-failover': 'FIX clients sending steadily; the FIX gateway leader SIGKILLed, then paused past its lease: failover, fencing (--help)',
   'chaos-matrix': 'steady load; every chaos experiment in turn, recovery, verify and invariants; one row each (--help for its options)',
+  'bad-input': 'valid load plus N fuzzed bad messages into tm.trades: each NACKed with a reason, memory sampled (--help for its options)',
 } as const;
 
 export async function runDrill(args: string[], io: CommandIO): Promise<number> {
   if (args[0] === 'fix-failover') return (await import('./fix-client.ts')).runFixFailoverDrill(args.slice(1), io);
-  if (args[0] === 'fix-failover') return (await import('./fix-client.ts')).runFixFailoverDrill(args.slice(1), io);
   if (args.includes('chaos-matrix')) return (await import('./chaos.ts')).runChaosMatrix(args.filter((arg) => arg !== 'chaos-matrix'), io);
+  if (args.includes('bad-input')) return (await import('./chaos.ts')).runBadInput(args.filter((arg) => arg !== 'bad-input'), io);
   const options = parseCommand(args, {
     json: { type: 'boolean' },
     rate: { type: 'string' },
