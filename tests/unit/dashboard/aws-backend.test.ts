@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { awsDashboardBackend, type GeneratorLauncher, type RegionObservation, type RegionObserver, type WorkflowRuns } from '#shared/dashboard/aws-backend.ts';
 import { EVENTS_RETRY_MS, functionUrlApi } from '#shared/dashboard/function-url.ts';
 import { SafetyRuleViolationError, type RoutingControls, type RoutingControlState, type RoutingControlStatus } from '#shared/ports/routing-controls.ts';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { statesOf } from '#shared/adapters/stepfunctions/step-functions-runs.ts';
 
 // The dashboard on AWS, over its ports: what a snapshot says from CloudWatch/Lambda observations, ARC and Step
@@ -229,7 +230,7 @@ describe('Step Functions history as the graph’s states', () => {
   it('orders states by entry, with exits, a retried task and the failed last state', () => {
     // Prepare: entered A, left it; entered B, its task failed once (retried), then the execution failed in it.
     const at = (second: number) => new Date(Date.UTC(2026, 11, 7, 21, 0, second));
-    const events = [
+    const events: HistoryEvent[] = [
       { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
       { id: 2, type: 'TaskStateEntered', timestamp: at(1), stateEnteredEventDetails: { name: 'A' } },
       { id: 3, type: 'TaskStateExited', timestamp: at(2), stateExitedEventDetails: { name: 'A' } },
