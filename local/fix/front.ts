@@ -34,8 +34,9 @@ export async function startFixFront(options: FixFrontOptions): Promise<RunningFi
     } catch {
       leader = undefined;
     }
+    // Only a newer epoch cuts connections: a renewal that is merely late (a busy store) must not disturb sessions.
     for (const [upstream, route] of routed) {
-      if (leader?.epoch !== route.epoch) {
+      if (leader !== undefined && leader.epoch !== route.epoch) {
         upstream.destroy();
         route.client.destroy();
       }

@@ -69,8 +69,10 @@ export async function startFixGateway(config: FixGatewayConfig): Promise<Running
     for (const socket of sockets) socket.destroy();
   };
 
+  // Elected is not yet ready: connections wait until every session is claimed under the new epoch.
+  let readyEpoch: number | undefined;
   const server = net.createServer((socket) => {
-    if (epoch() === undefined) {
+    if (epoch() === undefined || readyEpoch !== epoch()) {
       socket.destroy();
       return;
     }
@@ -118,12 +120,14 @@ export async function startFixGateway(config: FixGatewayConfig): Promise<Running
     onElected: async (lease) => {
       // Claiming every session first: from here on the previous leader's writes to them are refused.
       await Promise.all([...config.counterparties.keys()].map((compId) => config.sessions.claim(compId, lease.epoch)));
+      readyEpoch = lease.epoch;
       const pending = await forwarder.redrive();
       log('leading', { epoch: lease.epoch, address, redriven: pending });
       outcomes?.start();
       redriveTimer = setInterval(() => void forwarder.redrive().catch(() => undefined), config.redriveMs ?? 5_000);
     },
     onDeposed: (reason) => {
+      readyEpoch = undefined;
       if (redriveTimer) clearInterval(redriveTimer);
       outcomes?.stop();
       dropAll(`deposed: ${reason}`);

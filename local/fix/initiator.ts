@@ -129,7 +129,7 @@ export class FixInitiator {
       // Unacknowledged legs go again after the gateway has had the chance to ask for a resend.
       setTimeout(() => {
         if (this.loggedOn) for (const [allocId, leg] of this.pending) this.send(allocationInstructionOf(leg, allocId));
-      }, 300);
+      }, 2_000);
       return;
     }
     if (message.msgType === '4' && message.get(TAG.GapFillFlag) !== 'Y') {

@@ -138,7 +138,9 @@ export class AcceptorSession {
     if (seq > this.nextTargetSeq) {
       // A ResendRequest is answered even out of sequence: both sides may be waiting for the other's gap to close.
       if (message.msgType === '2') await this.resend(message.int(TAG.BeginSeqNo) ?? 1, message.int(TAG.EndSeqNo) ?? 0);
-      if (this.resendRequestedUpTo < seq) await this.requestResend(seq);
+      // One ResendRequest (to infinity) per gap: asking again for every later message would make the counterparty
+      // replay the whole range each time.
+      if (this.resendRequestedUpTo < this.nextTargetSeq) await this.requestResend(seq);
       return;
     }
     if (!message.has(TAG.SendingTime)) {

@@ -95,10 +95,11 @@ export class LeaderElection {
     this.lease = acquired;
     this.lastRenewedAt = Date.now();
     this.options.log('elected', { epoch: acquired.epoch });
-    try {
-      await this.options.onElected(acquired);
-    } catch (error) {
-      this.depose(`taking over failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    // Taking over (claiming sessions, re-driving legs) runs beside the renewals, never in their way.
+    void Promise.resolve()
+      .then(() => this.options.onElected(acquired))
+      .catch((error: unknown) => {
+        if (this.lease === acquired) this.depose(`taking over failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
   }
 }

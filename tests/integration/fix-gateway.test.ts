@@ -159,6 +159,26 @@ describe('FIX gateway with hot standby', () => {
     expect(events.join('\n')).not.toContain('not-the-password');
   });
 
+  it('keeps every leg of a steady load acknowledged across a crash of the leader (both sessions, gaps on both sides)', async () => {
+    // Prepare
+    const { first, second, front, legs } = await gatewayPair();
+    const { FixLoad } = await import('#local/fix/load.ts');
+    const load = new FixLoad({ host: '127.0.0.1', port: front.port, pairsPerSecond: 10, pairs: 60, runId: `S${run}` });
+    cleanups.push(() => load.abort());
+    load.start();
+    await until(() => load.acked() >= 30);
+
+    // Act
+    await first.crash();
+    await until(() => load.done(), 40_000);
+
+    // Assess
+    expect(second.election.epoch()).toBe(2);
+    expect(load.acked()).toBe(120);
+    expect(load.rejected()).toBe(0);
+    expect(await legs.all()).toHaveLength(120);
+  }, 60_000);
+
   it('fails over to the standby when the leader dies: the session resumes, unacknowledged legs are acknowledged, nothing is forwarded twice', async () => {
     // Prepare
     const { first, second, front, legs, broker, names } = await gatewayPair();

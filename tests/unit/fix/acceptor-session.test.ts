@@ -117,6 +117,25 @@ describe('the FIX acceptor session', () => {
     expect(store.sessions.get('IMQAINS012')?.nextTargetSeq).toBe(4);
   });
 
+  it('asks once per gap, however many later messages arrive before it is filled', async () => {
+    // Prepare
+    const { received, logon, from, setSeq } = harness();
+    await logon();
+
+    // Act
+    setSeq(4);
+    await from(FixMessage.of('0', []));
+    await from(FixMessage.of('0', []));
+    await from(FixMessage.of('0', []));
+    setSeq(2);
+    await from(FixMessage.of('4', [[123, 'Y'], [36, '7']]), { extra: [[43, 'Y']] });
+    setSeq(9);
+    await from(FixMessage.of('0', []));
+
+    // Assess
+    expect(received.filter((message) => message.msgType === '2').map((message) => message.get(7))).toEqual(['2', '7']);
+  });
+
   it('logs out a counterparty whose MsgSeqNum is too low, and ignores a low one flagged PossDup', async () => {
     // Prepare
     const { received, logon, from, setSeq, closed, handled } = harness();
