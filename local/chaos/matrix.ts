@@ -35,8 +35,12 @@ export const PROFILES: Record<MatrixProfile, ProfileSettings> = {
 
 /** After these the runbook runs reconciliation: stores may disagree across the cut until it compares and replays. */
 const RECONCILED_AFTER = new Set(['region-kill', 'partition']);
-/** Iterator age above which a mapping counts as blocked once verify has seen every judged leg terminal. */
-const BLOCKED_AGE_MS = 60_000;
+/**
+ * Once verify has seen every judged leg terminal, each Kinesis mapping's iterator age must come back under this
+ * (the load goes on, so it never stays at 0) within CATCH_UP_MS, or the shard counts as blocked.
+ */
+const CAUGHT_UP_AGE_MS = 30_000;
+const CATCH_UP_MS = 90_000;
 
 export interface MatrixRow {
   readonly experiment: string;
@@ -85,13 +89,14 @@ export async function chaosMatrixDrill(options: ChaosMatrixOptions): Promise<Cha
   const rows: MatrixRow[] = [];
   const notes: string[] = [];
   let last: VerifyResult | undefined;
+  const stuck: Record<string, number> = {};
   try {
     await runLoad(settings.warmUpSeconds, 'warm-up', options.progress);
     for (const name of names) {
-      const row = await runExperiment(twin, name, { faultSeconds, verifyTimeoutMs: settings.verifyTimeoutSeconds * 1000, previous: last, progress: options.progress });
+      const row = await runExperiment(twin, name, { faultSeconds, verifyTimeoutMs: settings.verifyTimeoutSeconds * 1000, previous: last, stuck, progress: options.progress });
       rows.push(row.row);
       last = row.verdict;
-      options.progress(`${name}: ${row.row.ok ? 'ok' : 'NOT OK'} (lost ${row.row.lost}, duplicates ${row.row.duplicates}, recovery ${row.row.recovery_ms ?? 'n/a'} ms)`);
+      options.progress(`${name}: ${row.row.ok ? 'ok' : 'NOT OK'} (lost ${row.row.lost}, duplicates ${row.row.duplicates}, recovery ${row.row.recovery_ms ?? 'n/a'} ms)${row.row.ok ? '' : ` — ${row.row.notes.join(' | ')}`}`);
     }
     await stopLoad(twin);
     const final = await verifyTwin(twin, settings.verifyTimeoutSeconds * 1000, options.progress);
@@ -120,7 +125,8 @@ export async function chaosMatrixDrill(options: ChaosMatrixOptions): Promise<Cha
 async function runExperiment(
   twin: RunningTwin,
   name: string,
-  context: { faultSeconds: number; verifyTimeoutMs: number; previous: VerifyResult | undefined; progress: DrillProgress },
+  /** Messages in failure and dead-letter queues so far (updated): a row is charged only with what it added. */
+  context: { faultSeconds: number; verifyTimeoutMs: number; previous: VerifyResult | undefined; stuck: Record<string, number>; progress: DrillProgress },
 ): Promise<{ row: MatrixRow; verdict: VerifyResult | undefined }> {
   const notes: string[] = [];
   const nacksBefore = name === 'poison-messages' ? await auditNacks(twin, twin.activeRegion('trade-matching')).catch(() => undefined) : undefined;
@@ -164,16 +170,27 @@ async function runExperiment(
     }
   }
   const stuck = await stuckMessages(twin);
-  if (Object.keys(stuck).length > 0) {
+  const added = Object.entries(stuck).filter(([queue, depth]) => depth > (context.stuck[queue] ?? 0));
+  Object.assign(context.stuck, stuck);
+  if (added.length > 0) {
     ok = false;
-    notes.push(`in failure or dead-letter queues: ${Object.entries(stuck).map(([queue, depth]) => `${queue} ${depth}`).join(', ')}`);
+    notes.push(`new in failure or dead-letter queues: ${added.map(([queue, depth]) => `${queue} ${depth}`).join(', ')}`);
   }
-  const lagging = await laggingMappings(twin, BLOCKED_AGE_MS);
+  const lagging = await caughtUp(twin);
   if (lagging.length > 0) {
     ok = false;
-    notes.push(`mappings not caught up: ${lagging.join('; ')}`);
+    notes.push(`mappings not caught up within ${CATCH_UP_MS / 1000} s: ${lagging.join('; ')}`);
   }
   return { row: { experiment: name, ok, lost, duplicates, recovery_ms: ok ? recoveredAt - stoppedAt : null, notes }, verdict };
+}
+
+async function caughtUp(twin: RunningTwin): Promise<string[]> {
+  const deadline = Date.now() + CATCH_UP_MS;
+  for (;;) {
+    const lagging = await laggingMappings(twin, CAUGHT_UP_AGE_MS);
+    if (lagging.length === 0 || Date.now() >= deadline) return lagging;
+    await sleep(3_000);
+  }
 }
 
 async function waitForNacks(twin: RunningTwin, atLeast: number): Promise<Awaited<ReturnType<typeof auditNacks>>> {
