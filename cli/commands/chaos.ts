@@ -81,12 +81,12 @@ export async function runChaos(args: string[], io: CommandIO): Promise<number> {
 const MATRIX_HELP = `Usage: rotor drill chaos-matrix [--json] [--profile ci|soak] [--experiments NAME[,NAME…]] [--rate LEGS_PER_S]
                               [--fault SECONDS] [--data-dir DIR]
 
-Runs every chaos experiment in turn against one fresh twin under steady generator load (its own, under
+Runs the chaos experiments in turn against one fresh twin under steady generator load (its own, under
 .rotor/drills/chaos-matrix unless --data-dir is given; its ports must be free). After each: recovery, reconciliation
 where the runbook runs it, then verify and the invariants — nothing lost, no effect twice, ledger balanced, every
 NACK with a reason, nothing in a failure or dead-letter queue, every mapping caught up. One row per experiment.
 
-  --profile ci|soak     ci (default): 2 legs/s, 6 s faults; soak: 4 legs/s, 30 s faults
+  --profile ci|soak     ci (default): one experiment per family, 1 leg/s, 5 s faults; soak: all of them, 4 legs/s, 30 s faults
   --experiments NAMES   run these instead (broken-skip-batch shows the matrix failing)
   --rate, --fault       override the profile's load and fault duration
 
