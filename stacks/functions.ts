@@ -11,6 +11,8 @@ export interface FunctionInputs {
   readonly edgeBrokers: $util.Output<string>;
   readonly databaseUrls: ReadonlyMap<string, $util.Output<string>>;
   readonly routingControlEndpoints: $util.Output<string>;
+  /** The dashboard's distribution URL, for the dashboard's API only. */
+  readonly dashboardOrigin?: $util.Output<string>;
 }
 
 /**
@@ -64,7 +66,7 @@ export function createFunctions(plan: StagePlan, inputs: FunctionInputs, broker:
   return functions;
 }
 
-function functionArgs(fn: FunctionPlan, inputs: FunctionInputs): sst.aws.FunctionArgs {
+export function functionArgs(fn: FunctionPlan, inputs: FunctionInputs): sst.aws.FunctionArgs {
   return {
     name: fn.name,
     handler: fn.handler,
@@ -97,6 +99,10 @@ function resolve(value: Exclude<PlannedValue, { followedMappings: true }>, input
   if ('brokerUrl' in value) return inputs.brokerUrl;
   if ('edgeBrokers' in value) return inputs.edgeBrokers;
   if ('routingControlEndpoints' in value) return inputs.routingControlEndpoints;
+  if ('dashboardOrigin' in value) {
+    if (!inputs.dashboardOrigin) throw new Error('only the dashboard names its own origin');
+    return inputs.dashboardOrigin;
+  }
   const url = inputs.databaseUrls.get(value.databaseUrl);
   if (!url) throw new Error(`database ${value.databaseUrl} was not created in this stage`);
   return url;

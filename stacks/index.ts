@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { topology } from '#shared/topology/index.ts';
 import { createAlarms } from './alarms.ts';
 import { createBroker } from './broker.ts';
+import { createDashboard } from './dashboard.ts';
 import { createDatabases } from './databases.ts';
 import { createFailureQueues } from './failure-queues.ts';
 import { createFixGateway } from './fix-gateway.ts';
@@ -60,6 +61,7 @@ export async function deployStage() {
   const workflows = createWorkflows(plan);
   const alarms = createAlarms(plan);
   const fixGateway = createFixGateway(plan, network, { brokerUrl: broker.url });
+  const dashboard = createDashboard(plan, { network, brokerUrl: broker.url, edgeBrokers, databaseUrls: new Map(), routingControlEndpoints: routing.endpoints });
 
   return {
     region: context.region,
@@ -69,5 +71,7 @@ export async function deployStage() {
     stateMachines: workflows.map((machine) => machine.arn),
     alarmTopic: alarms.arn,
     fixGatewayEndpointService: fixGateway.endpointService,
+    dashboard: dashboard.url,
+    dashboardTokenSecret: dashboard.tokenSecretName,
   };
 }

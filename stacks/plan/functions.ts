@@ -18,7 +18,9 @@ export type PlannedValue =
   | { readonly databaseUrl: string }
   | { readonly routingControlEndpoints: true }
   /** The MQ mappings the mapping follower keeps in step with their queue controls, as `[{uuid, control}]`. */
-  | { readonly followedMappings: true };
+  | { readonly followedMappings: true }
+  /** The dashboard's own address (its CloudFront distribution), the only `Origin` its API accepts. */
+  | { readonly dashboardOrigin: true };
 
 export interface Statement {
   readonly actions: readonly string[];

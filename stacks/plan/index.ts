@@ -1,6 +1,7 @@
 import type { Topology } from '#shared/topology/index.ts';
 import { alarmPlans, type AlarmPlan } from './alarms.ts';
 import { brokerPlan, databasePlans, failureQueuePlans, streamPlans, tablePlans, type BrokerPlan, type DatabasePlan, type FailureQueuePlan, type StreamPlan, type TablePlan } from './data.ts';
+import { dashboardPlan, type DashboardPlan } from './dashboard.ts';
 import { fixGatewayPlan, type FixGatewayPlan } from './fix-gateway.ts';
 import { functionPlans, type FunctionPlan } from './functions.ts';
 import { kinesisMappingPlans, mappingFollowerPlan, mqMappingPlans, type KinesisMappingPlan, type MqMappingPlan } from './mappings.ts';
@@ -32,6 +33,8 @@ export interface StagePlan {
   readonly routing: RoutingPlan;
   readonly alarms: readonly AlarmPlan[];
   readonly fixGateway: FixGatewayPlan;
+  /** The operations dashboard: static UI and its API behind one distribution, in every region. */
+  readonly dashboard: DashboardPlan;
 }
 
 export interface PlanOptions {
@@ -43,11 +46,12 @@ export function planStage(topology: Topology, context: StageContext, options: Pl
   const broker = brokerPlan(topology, context);
   const databases = databasePlans(topology, context);
   const stateMachines = stateMachinePlans(topology, context, options.readDefinition);
+  const tables = tablePlans(topology, context, { deletionProtection: isPermanent(context) });
   return {
     context,
     network: networkPlan(topology, context),
     streams: streamPlans(topology, context),
-    tables: tablePlans(topology, context, { deletionProtection: isPermanent(context) }),
+    tables,
     failureQueues: failureQueuePlans(topology, context),
     broker,
     databases,
@@ -60,6 +64,7 @@ export function planStage(topology: Topology, context: StageContext, options: Pl
     routing: routingPlan(topology, context),
     alarms: alarmPlans(topology, context, { broker, databases }),
     fixGateway: fixGatewayPlan(context, { broker }),
+    dashboard: dashboardPlan(context, { tables, databases, stateMachines }),
   };
 }
 
