@@ -9,7 +9,11 @@ export interface ChaosTwin {
   region(region: string): { readonly state: string; readonly report?: RegionReadyReport | undefined };
   killRegion(region: string): Promise<unknown>;
   startRegion(region: string): Promise<unknown>;
-  readonly globalTables: { pause(from?: string, to?: string): void; resume(from?: string, to?: string): void };
+  readonly globalTables: {
+    pause(from?: string, to?: string): void;
+    resume(from?: string, to?: string): void;
+    setRequestFault(fault: ((region: string, operation: string) => boolean) | undefined): void;
+  };
   /** The Aurora Global Databases' change shipping (every database, every direction). */
   readonly auroraShipping: { pause(): void; resume(): void };
   readonly arc: {

@@ -40,6 +40,7 @@ export class GlobalTables implements EndpointDirectory {
   private readonly regions = new Map<string, GlobalTablesRegion>();
   private readonly links: ReplicationLink[] = [];
   private readonly syncTimeoutMs: number;
+  private requestFault: ((region: string, operation: string) => boolean) | undefined;
 
   private constructor(private readonly options: GlobalTablesOptions) {
     this.syncTimeoutMs = options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
@@ -89,6 +90,7 @@ export class GlobalTables implements EndpointDirectory {
       dataDir: join(config.dataDir, 'dynamo-replication'),
       tables: this.options.tables,
       port: config.port ?? 0,
+      throttles: (throttledRegion, operation) => this.requestFault?.(throttledRegion, operation) ?? false,
     });
     // Same URL after a restart, so handlers configured with it keep working.
     this.regions.set(region, { ...this.regionConfig(region), port: endpoint.port });
@@ -106,6 +108,11 @@ export class GlobalTables implements EndpointDirectory {
   }
 
   /** Pauses shipping from `from` to `to`, or every link when no region is given. */
+  /** Chaos: throttles the requests clients make to the replicating endpoints while `fault` says so; undefined ends it. */
+  setRequestFault(fault: ((region: string, operation: string) => boolean) | undefined): void {
+    this.requestFault = fault;
+  }
+
   pause(from?: string, to?: string): void {
     for (const link of this.linksBetween(from, to)) link.pause();
   }

@@ -25,6 +25,11 @@ export interface ReplicatingEndpointOptions {
   readonly host?: string;
   /** 0 (the default) picks a free port; pass the previous port to come back at the same URL after a restart. */
   readonly port?: number;
+  /**
+   * Chaos: asked for every request the region's clients make; true answers it as DynamoDB throttling does, before it
+   * reaches dynalite (so the endpoint's own reads and the replication links are never throttled).
+   */
+  readonly throttles?: (region: string, operation: string) => boolean;
 }
 
 /**
@@ -59,7 +64,10 @@ export async function startReplicatingEndpoint(options: ReplicatingEndpointOptio
       let response: WireResponse;
       try {
         const wire: WireRequest = { method: incoming.method ?? 'POST', path: incoming.url ?? '/', headers: incoming.headers, body: await readBody(incoming) };
-        response = await route(writes, upstreamUrl, wire);
+        const throttled = options.throttles?.(region, operationOf(incoming.headers) ?? 'unknown') ?? false;
+        response = throttled
+          ? errorResponse(400, 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded (chaos)')
+          : await route(writes, upstreamUrl, wire);
       } catch (error) {
         response = errorResponse(500, 'InternalServerError', `replicating endpoint ${region}: ${(error as Error).message}`);
       }

@@ -19,7 +19,7 @@ function recordingTwin() {
     region: () => ({ state: 'down' }),
     killRegion: async (region) => calls.push(`kill ${region}`),
     startRegion: async (region) => calls.push(`start ${region}`),
-    globalTables: { pause: () => calls.push('tables pause'), resume: () => calls.push('tables resume') },
+    globalTables: { pause: () => calls.push('tables pause'), resume: () => calls.push('tables resume'), setRequestFault: (fault) => calls.push(fault ? 'tables throttle' : 'tables unthrottle') },
     auroraShipping: { pause: () => calls.push('aurora pause'), resume: () => calls.push('aurora resume') },
     arc: {
       endpoints: [{}, {}, {}],
@@ -100,6 +100,19 @@ describe('ChaosController', () => {
     expect(during).toEqual([false, false, true]);
     expect(running).toEqual([true, true, true]);
     expect(calls).toEqual(['arc stop 0', 'arc stop 1', 'arc start 0', 'arc start 1']);
+  });
+
+  it('DynamoDB throttling is set at the replicating endpoints and lifted on stop', async () => {
+    // Prepare
+    const { twin, calls } = recordingTwin();
+    const chaos = new ChaosController(twin);
+
+    // Act
+    await chaos.start('dynamodb-throttle', { durationMs: 60_000 });
+    await chaos.stop('dynamodb-throttle');
+
+    // Assess
+    expect(calls).toEqual(['tables throttle', 'tables unthrottle']);
   });
 
   it('ends an experiment by itself after its duration', async () => {
