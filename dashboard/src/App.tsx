@@ -7,7 +7,7 @@ import { Tabs, type TabSpec } from './components/Tabs.tsx';
 import { useHistory } from './hooks/useHistory.ts';
 import { useNow } from './hooks/useNow.ts';
 import { useSnapshot } from './hooks/useSnapshot.ts';
-import { ChaosView } from './views/ChaosView.tsx';
+import { ChaosView } from './views/chaos/ChaosView.tsx';
 import { ControlsView } from './views/controls/ControlsView.tsx';
 import { FlowView } from './views/flow/FlowView.tsx';
 import { HealthView } from './views/health/HealthView.tsx';

@@ -47,6 +47,11 @@ export function twinDashboardBackend(twin: RunningTwin): DashboardBackend & { cl
     execution: async (name) => executionView(twin.workflows.describe(name)),
     stateMachines: () => stateMachineViews(twin.workflows.stateMachines()),
     latestReport: () => latestReport(twin.layout.dataDir),
+    chaos: async () => ({ experiments: twin.chaos.list(), ...twin.chaos.status() }),
+    chaosAction: async (name, request) =>
+      request.action === 'stop'
+        ? twin.chaos.stop(name)
+        : [await twin.chaos.start(name, { ...(request.targets ? { targets: [...request.targets] } : {}), ...(request.durationSeconds === undefined ? {} : { durationMs: Math.round(request.durationSeconds * 1000) }) })],
     regionAction: async (region, action): Promise<RegionActionView> => {
       if (!twin.regions.includes(region)) throw new RegionNotFoundError(`the twin has no region ${region}; it has ${twin.regions.join(', ')}`);
       const state = twin.region(region).state;

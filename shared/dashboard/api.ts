@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { DashboardSnapshot, ExecutionView, GeneratorRequest, GeneratorView, RegionActionView, RegionRequest, RoutingControlView, StartExecutionRequest, StateMachineView } from '#shared/dashboard/contract.ts';
+import type { ChaosRequest, ChaosRunView, ChaosView, DashboardSnapshot, ExecutionView, GeneratorRequest, GeneratorView, RegionActionView, RegionRequest, RoutingControlView, StartExecutionRequest, StateMachineView } from '#shared/dashboard/contract.ts';
 import { allowMethods, decodeSegment, HttpError, type Reply } from '#shared/dashboard/http.ts';
-import { describeIssues, GeneratorRequestBody, RegionRequestBody, RoutingControlRequestBody, StartExecutionRequestBody } from '#shared/dashboard/requests.ts';
+import { ChaosRequestBody, describeIssues, GeneratorRequestBody, RegionRequestBody, RoutingControlRequestBody, StartExecutionRequestBody } from '#shared/dashboard/requests.ts';
 
 /**
  * The dashboard API's routes (contract.ts), whatever carries the request: the twin's HTTP server
@@ -38,6 +38,9 @@ export interface DashboardBackend {
   latestReport(): Promise<ReportFile | undefined>;
   /** RegionNotFoundError (404) for a region the backend does not have; RegionActionUnsupportedError (501) on AWS. */
   regionAction(region: string, action: RegionRequest['action']): Promise<RegionActionView>;
+  chaos(): Promise<ChaosView>;
+  /** UnknownExperimentError (404), ExperimentAlreadyRunningError (409), ChaosUnsupportedError (501) on AWS. */
+  chaosAction(experiment: string, request: ChaosRequest): Promise<ChaosRunView[]>;
 }
 
 export interface ApiRequest {
@@ -66,6 +69,10 @@ const STATUS_OF_ERROR: Record<string, number> = {
   RegionCommandError: 409,
   GeneratorUnavailableError: 409,
   RegionActionUnsupportedError: 501,
+  UnknownExperimentError: 404,
+  ExperimentAlreadyRunningError: 409,
+  InvalidChaosRequestError: 400,
+  ChaosUnsupportedError: 501,
 };
 
 /** The status, type and message a failure is answered with: `{error, type}`. */
@@ -79,6 +86,7 @@ export function errorReply(error: unknown): { status: number; headers: Record<st
 const ROUTING_CONTROL = /^\/api\/routing-controls\/([^/]+)$/;
 const EXECUTION = /^\/api\/executions\/([^/]+)$/;
 const REGION = /^\/api\/regions\/([^/]+)$/;
+const CHAOS = /^\/api\/chaos\/([^/]+)$/;
 
 /** Every /api route but /api/events, which only a long-lived carrier can stream. */
 export async function routeApi(request: ApiRequest, backend: DashboardBackend, snapshot: () => Promise<DashboardSnapshot>): Promise<Reply> {
@@ -110,6 +118,17 @@ export async function routeApi(request: ApiRequest, backend: DashboardBackend, s
     if (!/^[A-Za-z0-9-]{1,128}$/.test(name)) throw new HttpError(404, `no routing control named ${JSON.stringify(name)}`, 'RoutingControlNotFoundError');
     const { state } = await readBody(request, RoutingControlRequestBody);
     return { status: 200, json: await backend.setRoutingControl(name, state) };
+  }
+  if (route === '/api/chaos') {
+    allowMethods(request, ['GET']);
+    return { status: 200, json: await backend.chaos() };
+  }
+  const chaos = CHAOS.exec(route);
+  if (chaos) {
+    allowMethods(request, ['POST']);
+    const name = decodeSegment(chaos[1]!);
+    if (!/^[a-z0-9-]{1,80}$/.test(name)) throw new HttpError(404, `no experiment named ${JSON.stringify(name)}`, 'UnknownExperimentError');
+    return { status: 200, json: await backend.chaosAction(name, await readBody(request, ChaosRequestBody)) };
   }
   const region = REGION.exec(route);
   if (region) {

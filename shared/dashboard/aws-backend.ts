@@ -64,6 +64,10 @@ export class RegionActionUnsupportedError extends Error {
   override readonly name = 'RegionActionUnsupportedError';
 }
 
+export class ChaosUnsupportedError extends Error {
+  override readonly name = 'ChaosUnsupportedError';
+}
+
 export class RegionNotFoundError extends Error {
   override readonly name = 'RegionNotFoundError';
 }
@@ -150,6 +154,11 @@ export function awsDashboardBackend(options: AwsDashboardOptions): DashboardBack
     regionAction: async (region) => {
       if (!options.regions.includes(region)) throw new RegionNotFoundError(`no region ${region}: ${options.regions.join(', ')}`);
       throw new RegionActionUnsupportedError('regions are not processes on AWS: rehearse an outage with the runbooks (disaster recovery) or AWS FIS, not from the dashboard');
+    },
+    // The experiments inject faults inside the twin's emulators; on AWS, AWS FIS is the tool.
+    chaos: async () => ({ experiments: [], running: [], recent: [] }),
+    chaosAction: async () => {
+      throw new ChaosUnsupportedError('chaos experiments run on the twin; on AWS use AWS FIS experiment templates');
     },
   };
 }

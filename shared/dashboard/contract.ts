@@ -13,6 +13,8 @@
  *   POST /api/generator                 GeneratorRequest → GeneratorView
  *   POST /api/executions                StartExecutionRequest → {executionName}
  *   POST /api/regions/<region>          RegionRequest → RegionActionView (stop, SIGKILL or start one region's process)
+ *   GET  /api/chaos                     ChaosView: the experiments, the running ones, the recent runs
+ *   POST /api/chaos/<experiment>        ChaosRequest → ChaosRunView[] (the run started, or the runs stopped)
  *
  * Every /api request needs `Authorization: Bearer <token>` (the token `rotor up` prints); only /api/events, which
  * a browser's EventSource cannot give headers, takes `?token=` instead, and it changes nothing. Nothing answers
@@ -124,6 +126,39 @@ export interface RegionActionView {
   /** The process's state once the action finished: 'down' after stop or kill, 'up' after start. */
   readonly state: string;
 }
+
+/** A chaos experiment of the twin's catalogue (local/chaos/catalogue.ts). */
+export interface ChaosExperimentView {
+  readonly name: string;
+  readonly summary: string;
+  /** What `targets` name: stage functions, streams, queues, regions, …. */
+  readonly targetKind: string;
+  readonly defaultTargets: readonly string[];
+  readonly defaultDurationMs: number;
+  /** A deliberately broken build (the matrix must report it not ok), not a fault of the environment. */
+  readonly brokenBuild: boolean;
+}
+
+export interface ChaosRunView {
+  readonly id: string;
+  readonly experiment: string;
+  readonly targets: readonly string[];
+  readonly durationMs: number;
+  readonly state: 'running' | 'stopped' | 'failed';
+  readonly startedAt: string;
+  readonly stoppedAt?: string;
+  readonly notes: readonly string[];
+  readonly error?: string;
+}
+
+export interface ChaosView {
+  /** Empty where there is no chaos controller (the dashboard on AWS: use AWS FIS). */
+  readonly experiments: readonly ChaosExperimentView[];
+  readonly running: readonly ChaosRunView[];
+  readonly recent: readonly ChaosRunView[];
+}
+
+export type ChaosRequest = { readonly action: 'start'; readonly targets?: readonly string[]; readonly durationSeconds?: number } | { readonly action: 'stop' };
 
 export interface StartExecutionRequest {
   /** A manifest state machine, e.g. `tm-rotation`. */

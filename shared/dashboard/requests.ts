@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GeneratorRequest, RegionRequest, StartExecutionRequest } from '#shared/dashboard/contract.ts';
+import type { ChaosRequest, GeneratorRequest, RegionRequest, StartExecutionRequest } from '#shared/dashboard/contract.ts';
 
 /** The dashboard API's request bodies (contract.ts), checked before anything acts on them. */
 
@@ -35,6 +35,19 @@ export const StartExecutionRequestBody: z.ZodType<StartExecutionRequest & { regi
 export const RegionRequestBody: z.ZodType<RegionRequest> = z.strictObject({
   action: z.enum(['stop', 'kill', 'start'], { error: 'must be "stop", "kill" or "start"' }),
 });
+
+export const ChaosRequestBody: z.ZodType<ChaosRequest> = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({
+      action: z.literal('start'),
+      targets: z.array(z.string().regex(/^[A-Za-z0-9.:_-]{1,80}$/, { error: 'must name a target, e.g. tm-matching' })).max(40).optional(),
+      durationSeconds: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be above 0 seconds' }).max(3_600, { error: 'may be at most 3600 seconds' }).optional(),
+    }),
+    z.strictObject({ action: z.literal('stop') }),
+  ],
+  { error: 'must be "start" (with optional targets and durationSeconds) or "stop"' },
+);
 
 /** One line per problem, e.g. `rate: must be above 0 legs per second`; bodies that are not objects are refused before. */
 export function describeIssues(error: z.ZodError): string {

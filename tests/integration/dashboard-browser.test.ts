@@ -149,6 +149,26 @@ describe.skipIf(!HAS_CHROMIUM)(SUITE, () => {
     await shoot('03-controls-generator-stopped');
   }, 90_000);
 
+  it('starts a chaos experiment from the Chaos view, sees it running, and sees it end by itself among the recent runs', async () => {
+    // Prepare
+    await openTab('Chaos');
+    const row = page.getByRole('row', { name: /^replication-pause/ });
+    await row.waitFor({ timeout: 15_000 });
+    await row.getByLabel('replication-pause seconds').fill('3');
+
+    // Act
+    await row.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Start replication-pause?' }).getByRole('button', { name: 'start replication-pause' }).click();
+
+    // Assess: running (the links paused), then ended after its 3 s, the links shipping again.
+    const running = page.locator('table', { has: page.locator('caption', { hasText: /^Running$/ }) });
+    await expect.poll(async () => (await running.count()) > 0 && ((await running.textContent()) ?? '').includes('replication-pause'), { timeout: 10_000, interval: 250 }).toBe(true);
+    await shoot('04a-chaos-running');
+    const recent = page.locator('table', { has: page.locator('caption', { hasText: /^Recent runs$/ }) });
+    await expect.poll(async () => ((await recent.count()) > 0 ? ((await recent.textContent()) ?? '') : ''), { timeout: 20_000, interval: 500 }).toMatch(/replication-pause.*stopped/);
+    expect(await running.count()).toBe(0);
+  }, 60_000);
+
   it('runs a planned rotation of trade matching from Runbooks to SUCCEEDED, and trade matching is then active in us-west-2', async () => {
     // Prepare
     await openTab('Runbooks');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SafetyRuleViolationError } from '#shared/ports/routing-controls.ts';
 import { waitFor } from '#tests/support/wait.ts';
-import type { DashboardSnapshot, GeneratorRequest, StartExecutionRequest } from '#shared/dashboard/contract.ts';
+import type { ChaosRequest, DashboardSnapshot, GeneratorRequest, StartExecutionRequest } from '#shared/dashboard/contract.ts';
 import { latestReport } from '#local/dashboard/reports.ts';
 import { RegionCommandError } from '#local/controller/errors.ts';
 import { RegionNotFoundError } from '#local/dashboard/twin-backend.ts';
@@ -39,6 +39,7 @@ interface Calls {
   executions: StartExecutionRequest[];
   snapshots: number;
   regions: Array<{ region: string; action: string }>;
+  chaos: Array<{ experiment: string; request: ChaosRequest }>;
 }
 
 function snapshotNumber(index: number): DashboardSnapshot {
@@ -58,7 +59,7 @@ function snapshotNumber(index: number): DashboardSnapshot {
 }
 
 function fakeBackend(dataDir: string): { backend: DashboardBackend; calls: Calls } {
-  const calls: Calls = { routingControls: [], generator: [], executions: [], snapshots: 0, regions: [] };
+  const calls: Calls = { routingControls: [], generator: [], executions: [], snapshots: 0, regions: [], chaos: [] };
   const backend: DashboardBackend = {
     snapshot: async () => snapshotNumber(++calls.snapshots),
     setRoutingControl: async (name, state) => {
@@ -84,6 +85,12 @@ function fakeBackend(dataDir: string): { backend: DashboardBackend; calls: Calls
       if (region !== 'us-east-1') throw new RegionNotFoundError(`the twin has no region ${region}`);
       if (action === 'start') throw new RegionCommandError(`region ${region} is up, not down`);
       return { region, action, state: 'down' };
+    },
+    chaos: async () => ({ experiments: [{ name: 'duplicate-delivery', summary: 'records re-put', targetKind: 'streams', defaultTargets: ['tm-matching'], defaultDurationMs: 5_000, brokenBuild: false }], running: [], recent: [] }),
+    chaosAction: async (experiment, request) => {
+      calls.chaos.push({ experiment, request });
+      if (experiment !== 'duplicate-delivery') throw Object.assign(new Error(`no experiment named ${experiment}`), { name: 'UnknownExperimentError' });
+      return [{ id: 'chaos-1', experiment, targets: ['tm-matching'], durationMs: 5_000, state: request.action === 'start' ? 'running' : 'stopped', startedAt: '2026-12-07T22:00:00.000Z', notes: [] }];
     },
   };
   return { backend, calls };
@@ -337,6 +344,33 @@ describe('the dashboard server', () => {
       { region: 'us-east-1', action: 'kill' },
       { region: 'eu-west-9', action: 'stop' },
       { region: 'us-east-1', action: 'start' },
+    ]);
+  });
+
+  it('lists chaos experiments, starts one with targets and a duration, stops it; 404 for an unknown one, 400 for a bad request', async () => {
+    // Prepare
+    const { server, calls } = await started();
+
+    // Act
+    const listed = await call(server, 'GET', '/api/chaos');
+    const startedRun = await postJson(server, '/api/chaos/duplicate-delivery', { action: 'start', targets: ['tm-matching'], durationSeconds: 5 });
+    const stopped = await postJson(server, '/api/chaos/duplicate-delivery', { action: 'stop' });
+    const unknown = await postJson(server, '/api/chaos/no-such-thing', { action: 'stop' });
+    const invalid = await postJson(server, '/api/chaos/duplicate-delivery', { action: 'start', durationSeconds: -1 });
+
+    // Assess
+    expect(listed.status).toBe(200);
+    expect(listed.json<{ experiments: { name: string }[] }>().experiments.map((entry) => entry.name)).toEqual(['duplicate-delivery']);
+    expect(startedRun.status).toBe(200);
+    expect(startedRun.json<{ state: string }[]>()[0]!.state).toBe('running');
+    expect(stopped.json<{ state: string }[]>()[0]!.state).toBe('stopped');
+    expect(unknown.status).toBe(404);
+    expect(invalid.status).toBe(400);
+    expect(invalid.json()).toMatchObject({ error: expect.stringContaining('durationSeconds: must be above 0 seconds') });
+    expect(calls.chaos).toEqual([
+      { experiment: 'duplicate-delivery', request: { action: 'start', targets: ['tm-matching'], durationSeconds: 5 } },
+      { experiment: 'duplicate-delivery', request: { action: 'stop' } },
+      { experiment: 'no-such-thing', request: { action: 'stop' } },
     ]);
   });
 

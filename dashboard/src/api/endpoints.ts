@@ -1,4 +1,7 @@
 import type {
+  ChaosRequest,
+  ChaosRunView,
+  ChaosView,
   DashboardSnapshot,
   ExecutionView,
   GeneratorRequest,
@@ -26,6 +29,10 @@ export const sendGenerator = (token: string, request: GeneratorRequest) => postJ
 
 export const sendRegionAction = (token: string, region: string, action: RegionRequest['action']) =>
   postJson<RegionActionView>(token, `/api/regions/${encodeURIComponent(region)}`, { action });
+
+export const fetchChaos = (token: string) => getJson<ChaosView>(token, '/api/chaos');
+
+export const sendChaos = (token: string, experiment: string, request: ChaosRequest) => postJson<ChaosRunView[]>(token, `/api/chaos/${encodeURIComponent(experiment)}`, request);
 
 export const startExecution = (token: string, request: StartExecutionRequest) => postJson<{ executionName: string }>(token, '/api/executions', request);
 
