@@ -35,7 +35,7 @@ const EVERY_EXPERIMENT = [
 const CI_EXPERIMENTS = ['crash-after-write', 'crash-mid-batch', 'duplicate-kinesis-put', 'duplicate-mq-send', 'poison-messages', 'kinesis-throttle', 'partition', 'arc-endpoints-all', 'region-kill'];
 
 export const PROFILES: Record<MatrixProfile, ProfileSettings> = {
-  ci: { rate: 1, warmUpSeconds: 5, faultSeconds: 5, verifyTimeoutSeconds: 180, experiments: CI_EXPERIMENTS },
+  ci: { rate: 1, warmUpSeconds: 5, faultSeconds: 5, verifyTimeoutSeconds: 300, experiments: CI_EXPERIMENTS },
   soak: { rate: 4, warmUpSeconds: 15, faultSeconds: 30, verifyTimeoutSeconds: 300, experiments: EVERY_EXPERIMENT },
 };
 
@@ -140,8 +140,10 @@ async function runExperiment(
   notes.push(...run.notes);
   if (run.state === 'failed') return { row: { experiment: name, ok: false, lost: 0, duplicates: 0, recovery_ms: null, notes: [...notes, `not injected: ${run.error}`] }, verdict: context.previous };
   await runLoad(context.faultSeconds, `${name} in force`, context.progress);
-  const [ended] = await twin.chaos.stop(name);
+  // The run may have ended by its own timer a moment earlier; either way its notes say what the fault struck.
+  await twin.chaos.stop(name);
   const stoppedAt = Date.now();
+  const ended = twin.chaos.status().recent.find((candidate) => candidate.id === run.id);
   notes.push(...(ended?.notes.slice(run.notes.length) ?? []));
   if (RECONCILED_AFTER.has(name)) notes.push(...(await reconcile(twin, context.progress)));
   let verdict: VerifyResult;

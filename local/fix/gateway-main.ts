@@ -12,7 +12,7 @@
  *   FIX_STORE_TABLE, FIX_SESSIONS_TABLE, FIX_LEASE_TABLE   default tm-fix-gateway-store, tm-fix-sessions, tm-fix-lease
  *   FIX_COUNTERPARTIES         JSON `[{"compId","party","password"}…]`, or FIX_COUNTERPARTIES_FILE a file of it;
  *                              default the twin's IMQAINS012/im-secret → QAINS012, BRQABRO010/broker-secret → QABRO010
- *   FIX_LEASE_TTL_MS, FIX_LEASE_RENEW_MS, FIX_LEASE_POLL_MS   lease timing (default 2000, 500, 250)
+ *   FIX_LEASE_TTL_MS, FIX_LEASE_RENEW_MS, FIX_LEASE_POLL_MS   lease timing (default 2000, 500, 150)
  *
  * It logs one JSON object per line on stdout (`{"at","gateway","event",…}`), passwords never included, and prints
  * `{"event":"listening","address":…}` once it accepts connections as a standby or leader. SIGTERM/SIGINT release the
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     ...(responsesQueue ? { outcomes: (deps) => responsesOutcomeReporter({ ...deps, broker, queue: responsesQueue, legs, counterparties, log }) } : {}),
     leaseTtlMs: number('FIX_LEASE_TTL_MS', 2_000),
     leaseRenewMs: number('FIX_LEASE_RENEW_MS', 500),
-    leasePollMs: number('FIX_LEASE_POLL_MS', 250),
+    leasePollMs: number('FIX_LEASE_POLL_MS', 150),
     log,
   });
   log('listening', { address: gateway.address, region });
