@@ -25,6 +25,8 @@ export interface FixFailoverOptions {
   readonly warmUpSeconds: number;
   readonly afterSeconds: number;
   readonly settleTimeoutSeconds: number;
+  /** How long the stopped load waits for the last acknowledgements (default 90 s). */
+  readonly ackTimeoutSeconds?: number;
   readonly progress: (message: string) => void;
 }
 
@@ -82,6 +84,7 @@ export async function fixFailoverDrill(options: FixFailoverOptions): Promise<Fix
         FIX_PORT: '0',
         FIX_GATEWAY_ID: name,
         FIX_LEASE_TTL_MS: String(LEASE_TTL_MS),
+        FIX_TRACE: process.env.FIX_TRACE ?? '',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -114,7 +117,9 @@ export async function fixFailoverDrill(options: FixFailoverOptions): Promise<Fix
     front = await startFixFront({ leases, region, pollMs: 100 });
     progress(`gateways up; the front listens on ${front.address}`);
 
-    load = new FixLoad({ host: '127.0.0.1', port: front.port, pairsPerSecond: options.pairsPerSecond, runId: `D${Date.now().toString(36).toUpperCase()}` });
+    load = new FixLoad({ host: '127.0.0.1', port: front.port, pairsPerSecond: options.pairsPerSecond, runId: `D${Date.now().toString(36).toUpperCase()}`,
+      log: (event, fields) => gatewayLog.write(`${JSON.stringify({ at: new Date().toISOString(), gateway: 'client', event, ...fields })}\n`),
+    });
     load.start();
     await waitFor(() => load!.loggedOn(), 30_000, 'both counterparties to log on');
     await sleepProgress(options.warmUpSeconds, 'load before the kill', progress);
@@ -149,7 +154,7 @@ export async function fixFailoverDrill(options: FixFailoverOptions): Promise<Fix
     await sleepProgress(options.afterSeconds, 'load after the pause', progress);
 
     progress('stopping the load; waiting for every leg to be acknowledged');
-    await load.stop(30_000);
+    await load.stop((options.ackTimeoutSeconds ?? 90) * 1_000);
     const refused = Math.max(0, ...paused.events.filter((event) => event.event === 'write refused').map((event) => Number(event.refused ?? 0)));
     const staleWrites = await writesOfEpochAfter(documents, second.epoch, resumedAt - 50);
     if (staleWrites > 0) notes.push(`${staleWrites} item(s) written with the paused leader's epoch ${second.epoch} after it resumed`);
@@ -201,7 +206,8 @@ async function writesOfEpochAfter(documents: ReturnType<typeof documentClient>, 
 
 /**
  * Acknowledged legs whose counterpart was acknowledged too must reach SETTLED (the trade, and its response sent);
- * one whose counterpart never was (the load stopped between the two) must be there, UNMATCHED.
+ * one whose counterpart's acknowledgement never arrived (the load stopped first) must be there, UNMATCHED — or
+ * SETTLED, when the gateway had stored and forwarded the counterpart all the same.
  */
 async function judgeTrades(documents: ReturnType<typeof documentClient>, tradeIds: readonly string[], alone: ReadonlySet<string>, timeoutMs: number, progress: (message: string) => void) {
   const deadline = Date.now() + timeoutMs;
@@ -210,7 +216,7 @@ async function judgeTrades(documents: ReturnType<typeof documentClient>, tradeId
     const outbound = new Map((await scanAll(documents, 'tm-outbound-gateway-store')).map((item) => [String(item.id), Number(item.deliveries ?? 0)]));
     const inbound = await scanAll(documents, 'tm-inbound-gateway-store');
     const unsettled = tradeIds.filter((id) =>
-      alone.has(id) ? matching.get(id) !== 'UNMATCHED' : matching.get(id) !== 'SETTLED' || (outbound.get(`response:${id}:SETTLED`) ?? 0) < 1,
+      alone.has(id) && matching.get(id) === 'UNMATCHED' ? false : matching.get(id) !== 'SETTLED' || (outbound.get(`response:${id}:SETTLED`) ?? 0) < 1,
     );
     const inboundPerTrade = new Map<string, number>();
     for (const item of inbound) {

@@ -89,6 +89,7 @@ export async function startFixGateway(config: FixGatewayConfig): Promise<Running
       application,
       admit: (candidate) => ![...sessions].some((other) => other !== candidate && other.state === 'active' && other.compId === candidate.compId),
       onFenced,
+      trace: process.env.FIX_TRACE === '1',
       log: (event, fields) => log(event, { ...fields, remote: socket.remotePort }),
     });
     sessions.add(session);

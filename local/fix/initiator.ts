@@ -119,6 +119,7 @@ export class FixInitiator {
 
   private handle(message: FixMessage): void {
     const seq = message.int(TAG.MsgSeqNum) ?? 0;
+    if (message.msgType !== '0' && message.msgType !== 'P') this.options.log?.('received', { compId: this.options.senderCompId, msgType: message.msgType, seq, expected: this.expectedSeq, begin: message.get(TAG.BeginSeqNo), newSeq: message.get(TAG.NewSeqNo) });
     if (message.msgType === 'A') {
       this.loggedOn = true;
       this.resetOnLogon = false;

@@ -18,6 +18,7 @@ export interface FixLoadOptions {
   /** Letters and digits naming the run in trade ids and AllocIDs, so runs never collide. */
   readonly runId: string;
   readonly heartbeatSeconds?: number;
+  readonly log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
 const [IM, BROKER] = DEFAULT_COUNTERPARTIES as [(typeof DEFAULT_COUNTERPARTIES)[number], (typeof DEFAULT_COUNTERPARTIES)[number]];
@@ -31,7 +32,7 @@ export class FixLoad {
 
   constructor(private readonly options: FixLoadOptions) {
     const initiator = (party: typeof IM) =>
-      new FixInitiator({ host: options.host, port: options.port, senderCompId: party.compId, password: party.password, heartbeatSeconds: options.heartbeatSeconds ?? 1, reconnectMs: 100 });
+      new FixInitiator({ host: options.host, port: options.port, senderCompId: party.compId, password: party.password, heartbeatSeconds: options.heartbeatSeconds ?? 1, reconnectMs: 100, ...(options.log ? { log: options.log } : {}) });
     this.im = initiator(IM);
     this.broker = initiator(BROKER);
   }

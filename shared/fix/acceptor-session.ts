@@ -29,6 +29,8 @@ export interface SessionDependencies {
   readonly onFenced: (error: FencedOutError) => void;
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
   readonly now?: () => Date;
+  /** Logs every message received (diagnosis of sequence problems). */
+  readonly trace?: boolean;
 }
 
 const SUPPORTED_APPLICATION = new Set(['J']);
@@ -125,6 +127,7 @@ export class AcceptorSession {
     this.testRequestSent = false;
     if (this.state === 'awaiting-logon') return this.handleLogon(message);
     const seq = message.int(TAG.MsgSeqNum);
+    if (this.deps.trace) this.deps.log('received', { compId: this.compId, msgType: message.msgType, seq, expected: this.nextTargetSeq, possDup: message.get(TAG.PossDupFlag), newSeq: message.get(TAG.NewSeqNo) });
     if (seq === undefined) return this.logoutAndClose('MsgSeqNum(34) missing');
     if (message.get(TAG.SenderCompID) !== this.compId || message.get(TAG.TargetCompID) !== GATEWAY_COMP_ID) {
       await this.reject(message, seq, 9, 'CompID problem');
@@ -288,13 +291,17 @@ export class AcceptorSession {
     const compId = this.compId!;
     const epoch = this.requireEpoch();
     const seq = this.nextSenderSeq;
-    await this.deps.store.update(compId, epoch, { nextSenderSeq: seq }, { nextSenderSeq: seq + 1 });
-    this.nextSenderSeq = seq + 1;
     const sendingTime = fixTimestamp(this.now());
-    if (!ADMIN_MSG_TYPES.has(message.msgType)) {
-      const stored: StoredOutbound = { seq, msgType: message.msgType, body: message.fields.filter(([tag]) => tag !== TAG.MsgType), sendingTime };
-      await this.deps.store.storeOutbound(compId, epoch, stored);
-    }
+    // The number is taken (fenced) and the message stored side by side, one round trip instead of two: nothing is
+    // written to the wire unless both succeed, and a stored message whose number was refused is never sent.
+    const stored: StoredOutbound = { seq, msgType: message.msgType, body: message.fields.filter(([tag]) => tag !== TAG.MsgType), sendingTime };
+    const [allocated, kept] = await Promise.allSettled([
+      this.deps.store.update(compId, epoch, { nextSenderSeq: seq }, { nextSenderSeq: seq + 1 }),
+      ADMIN_MSG_TYPES.has(message.msgType) ? Promise.resolve() : this.deps.store.storeOutbound(compId, epoch, stored),
+    ]);
+    if (allocated.status === 'rejected') throw allocated.reason;
+    this.nextSenderSeq = seq + 1;
+    if (kept.status === 'rejected') throw kept.reason;
     this.writeWithHeader(message, seq, [], sendingTime);
   }
 

@@ -13,6 +13,7 @@ import { counterpartiesFrom } from '#shared/fix/counterparties.ts';
 import { DynamoDbLeaseStore } from '#shared/fix/dynamodb-lease-store.ts';
 import { DynamoDbSessionStore } from '#shared/fix/dynamodb-session-store.ts';
 import { DynamoDbFixLegStore } from '#shared/fix/leg-store.ts';
+import { responsesOutcomeReporter } from '#shared/fix/outcomes.ts';
 import { MessageId } from '#shared/pipeline/message-id.ts';
 import { startDynalite, type DynaliteHarness } from '#tests/support/dynalite-tables.ts';
 
@@ -46,7 +47,7 @@ const leg = (senderID: string, tradeID: string, overrides: Partial<TradeLeg> = {
 /** Two gateway processes' worth of gateways on fresh tables and a fresh queue, and the front before them. */
 async function gatewayPair() {
   const id = ++run;
-  const names = { store: `fix-store-${id}`, sessions: `fix-sessions-${id}`, lease: `fix-lease-${id}`, queue: `tm.trades.${id}` };
+  const names = { store: `fix-store-${id}`, sessions: `fix-sessions-${id}`, lease: `fix-lease-${id}`, queue: `tm.trades.${id}`, responses: `tm.responses.${id}` };
   for (const table of [names.store, names.sessions, names.lease]) await dynalite.createTable(table);
   const documents = documentClient(dynalite.client());
   const broker = new StompMessageBroker({ url: stomp.url });
@@ -54,8 +55,10 @@ async function gatewayPair() {
   const legs = new DynamoDbFixLegStore(documents, names.store);
   const leases = new DynamoDbLeaseStore(documents, names.lease);
   const events: string[] = [];
+  const counterparties = counterpartiesFrom(undefined);
   const start = (holder: string) =>
     startFixGateway({
+      outcomes: (deps) => responsesOutcomeReporter({ ...deps, broker, queue: names.responses, legs, counterparties, log: () => undefined }),
       region: 'us-east-1', holder, host: '127.0.0.1', port: 0, counterparties: counterpartiesFrom(undefined),
       sessions: new DynamoDbSessionStore(documents, names.sessions), legs: new DynamoDbFixLegStore(documents, names.store), leases, broker,
       tradesQueue: names.queue, leaseTtlMs: 1_000, leaseRenewMs: 250, leasePollMs: 100,
@@ -125,6 +128,31 @@ describe('FIX gateway with hot standby', () => {
     expect(bodies).toEqual([stored!.body]);
     expect(JSON.parse(bodies[0]!)).toEqual(leg('QAINS012', 'T1'));
     expect(MessageId.of(names.queue, bodies[0]!)).toMatch(/^msg:QAINS012-QAINS012-QABRO010-T1:/);
+  });
+
+  it('reports later outcomes from tm.responses on the sender\'s session, per trade and per allocation', async () => {
+    // Prepare
+    const { front, broker, names } = await gatewayPair();
+    const im = client(front, 'IMQAINS012', 'im-secret');
+    await until(() => im.loggedOn);
+    im.sendAllocation(leg('QAINS012', 'O1'), 'IM-O1');
+    await until(() => im.acks.has('IM-O1'));
+    const tradeId = 'QAINS012-QAINS012-QABRO010-O1';
+
+    // Act
+    await broker.send(names.responses, JSON.stringify({ type: 'trade-status', tradeId, status: 'MATCHED', allocations: { 1: 'UNSETTLED', 2: 'UNSETTLED' } }));
+    await broker.send(names.responses, JSON.stringify({ type: 'allocation-status', tradeId, allocationID: 2, status: 'MISMATCHED' }));
+    await broker.send(names.responses, JSON.stringify({ type: 'trade-status', tradeId: 'QAINS012-QAINS012-QABRO010-NOTFIX', status: 'MATCHED', allocations: {} }));
+    await until(() => im.outcomes.length >= 2);
+
+    // Assess
+    expect(im.outcomes.map((outcome) => [outcome.allocId, outcome.status, outcome.text])).toEqual([
+      ['IM-O1', '0', 'MATCHED'],
+      ['IM-O1', '1', 'ALLOCATION 2 MISMATCHED'],
+    ]);
+    // The response for a leg that did not come over FIX is taken off the queue too, and sent nowhere.
+    await until(async () => (await broker.queueDepth(names.responses)) === 0);
+    expect(im.outcomes).toHaveLength(2);
   });
 
   it('answers a different leg under a known AllocID with CONFLICTING_DUPLICATE', async () => {
