@@ -53,10 +53,6 @@ const COMMANDS: Record<string, Command> = {
     summary: 'FIX 4.4 load client: IM and broker sessions send matching trade legs to the FIX gateway',
     run: async (args, io) => (await import('./commands/fix-client.ts')).runFixClient(args, io),
   },
-  'fix-client': {
-    summary: 'FIX 4.4 load client: IM and broker sessions send matching trade legs to the FIX gateway',
-    run: async (args, io) => (await import('./commands/fix-client.ts')).runFixClient(args, io),
-  },
   bench: {
     summary: 'throughput and latency on a fresh twin, with the emulator ceiling measured in the same run',
     run: async (args, io) => (await import('./commands/bench.ts')).runBench(args, io),
