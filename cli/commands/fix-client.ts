@@ -95,7 +95,7 @@ export async function runFixFailoverDrill(args: string[], io: CommandIO): Promis
   else {
     io.out(
       [
-        `${result.ok ? 'OK' : 'NOT OK'} — fix-failover: failover ${result.failover_ms ?? 'n/a'} ms, lease taken from the paused leader in ${result.pause_takeover_ms ?? 'n/a'} ms`,
+        `${result.ok ? 'OK' : 'NOT OK'} — fix-failover: failover ${result.failover_ms ?? 'n/a'} ms (first acknowledgement ${result.first_ack_ms ?? 'n/a'} ms), lease taken from the paused leader in ${result.pause_takeover_ms ?? 'n/a'} ms`,
         `  legs sent ${result.legs_sent}, acknowledged ${result.legs_acked}, rejected ${result.legs_rejected}, lost ${result.lost}, duplicates ${result.duplicates}`,
         `  paused leader fenced: ${result.old_leader_fenced}, its writes refused: ${result.fenced_writes_refused}`,
         ...result.notes.map((note) => `  note: ${note}`),

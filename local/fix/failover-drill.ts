@@ -33,7 +33,10 @@ export interface FixFailoverOptions {
 export interface FixFailoverResult {
   readonly scenario: 'fix-failover';
   readonly ok: boolean;
+  /** SIGKILL of the leader → both sessions logged on again, at the new leader. */
   readonly failover_ms: number | null;
+  /** SIGKILL of the leader → both sessions have an acknowledgement from the new leader (the backlog's first). */
+  readonly first_ack_ms: number | null;
   readonly lost: number;
   readonly duplicates: number;
   readonly fenced_writes_refused: number;
@@ -131,8 +134,9 @@ export async function fixFailoverDrill(options: FixFailoverOptions): Promise<Fix
     killed.child.kill('SIGKILL');
     progress(`SIGKILL ${killed.name} (epoch ${first.epoch})`);
     await waitFor(() => load!.ackedSince(killedAt), 30_000, 'an acknowledgement from the new leader');
-    const failoverMs = load.firstAckSince(killedAt)! - killedAt;
-    progress(`failover: ${failoverMs} ms to the first acknowledgement from the new leader`);
+    const failoverMs = load.loggedOnSince(killedAt)! - killedAt;
+    const firstAckMs = load.firstAckSince(killedAt)! - killedAt;
+    progress(`failover: sessions back at the new leader after ${failoverMs} ms, first acknowledgement after ${firstAckMs} ms`);
     const restarted = spawnGateway(`${killed.name}-restarted`);
     gateways.push(restarted);
     await waitFor(() => restarted.events.some((event) => event.event === 'listening'), 60_000, 'the restarted gateway to stand by');
@@ -167,6 +171,7 @@ export async function fixFailoverDrill(options: FixFailoverOptions): Promise<Fix
       scenario: 'fix-failover',
       ok,
       failover_ms: failoverMs,
+      first_ack_ms: firstAckMs,
       lost: judged.lost,
       duplicates: judged.duplicates,
       fenced_writes_refused: refused,

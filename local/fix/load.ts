@@ -86,6 +86,12 @@ export class FixLoad {
     return firsts.every(Number.isFinite) ? Math.max(...firsts) : undefined;
   }
 
+  /** When the later of the two sessions logged on again at or after `since` (the service back for both). */
+  loggedOnSince(since: number): number | undefined {
+    const firsts = [this.im, this.broker].map((side) => Math.min(...side.logons.filter((at) => at >= since)));
+    return firsts.every(Number.isFinite) ? Math.max(...firsts) : undefined;
+  }
+
   /** Trade ids (DESIGN §3.2) of every leg the gateway acknowledged. */
   acknowledgedTradeIds(): string[] {
     return [...this.im.acks.keys(), ...this.broker.acks.keys()].map((allocId) => Legs.id(this.legs.get(allocId)!));
