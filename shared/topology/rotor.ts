@@ -131,7 +131,9 @@ export const FIX_TABLES = {
   lease: 'tm-fix-lease',
 } as const;
 
-const fixStoreTable: TableSpec = { name: FIX_TABLES.store, app: 'trade-matching', purpose: 'safe-store', hashKey: 'id', replication: 'async', pointInTimeRecovery: true };
+// Not tied to an app's rotation resources (appResources): rotation's drain check and digest cover the five pipeline
+// stores of an app, and the FIX gateway's store is checked by reconciliation's FIX → in-gateway pair instead.
+const fixStoreTable: TableSpec = { name: FIX_TABLES.store, purpose: 'safe-store', hashKey: 'id', replication: 'async', pointInTimeRecovery: true };
 
 /** Each app's trail of reconciliation runs: passes, replayed ids, outcomes (docs/reconciliation.md). */
 const reconciliationAuditTable = (app: AppName) => `${PREFIX[app]}-reconciliation-audit`;
@@ -181,7 +183,7 @@ const operations: FunctionSpec[] = ['drain-check', 'switchover', 'reconcile', 'r
  * given every resource it may touch, each under the variable shared/topology/resource-variables.ts derives from it.
  * `ops-drain-check` is declared here, with its environment, in place of its entry in `operations`.
  */
-const rotationSafeStores = [...tradeMatching.tables, fixStoreTable, ...settlement.tables].filter((table) => table.purpose === 'safe-store').map((table) => table.name);
+const rotationSafeStores = [...tradeMatching.tables, ...settlement.tables].filter((table) => table.purpose === 'safe-store').map((table) => table.name);
 const rotationInboundQueues = [...tradeMatching.functions, ...settlement.functions].flatMap((fn) => fn.triggers.flatMap((trigger) => (trigger.kind === 'mq' ? [trigger.queue] : [])));
 const rotationTask = (task: string, env: FunctionSpec['env'], timeoutSeconds = 300, memorySizeMB = 1024, operates?: FunctionSpec['operates']): FunctionSpec => ({
   name: `ops-${task}`,

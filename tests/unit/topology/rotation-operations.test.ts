@@ -40,8 +40,7 @@ describe('the rotation task functions in the manifest', () => {
 
     // Assess
     expect(inboundQueues).toEqual(app === 'trade-matching' ? ['tm.trades', 'tm.settlements'] : ['sm.settlements']);
-    // Trade matching's five stages, plus the FIX gateway's store in front of them.
-    expect(safeStores).toHaveLength(app === 'trade-matching' ? 6 : 5);
+    expect(safeStores).toHaveLength(5);
     for (const queue of inboundQueues) expect(names('queue', queue)).toBe(`us-east-1.${queue}`);
     for (const table of safeStores) expect(names('table', table)).toBe(table);
   });
