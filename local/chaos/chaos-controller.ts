@@ -83,7 +83,7 @@ export class ChaosController {
       run.error = (error as Error).message;
       run.stoppedAt = new Date().toISOString();
     }
-    return { ...run };
+    return copyOf(run);
   }
 
   /** Ends one experiment, or every running one; answers the runs it ended. */
@@ -105,7 +105,7 @@ export class ChaosController {
         entry.run.error = `could not undo: ${(error as Error).message}`;
       }
       entry.run.stoppedAt = new Date().toISOString();
-      ended.push({ ...entry.run });
+      ended.push(copyOf(entry.run));
     }
     return ended;
   }
@@ -113,8 +113,8 @@ export class ChaosController {
   /** Running experiments first, then the most recent ended ones. */
   status(): { running: ExperimentRun[]; recent: ExperimentRun[] } {
     return {
-      running: [...this.active.values()].map((entry) => ({ ...entry.run })),
-      recent: this.runs.filter((run) => run.state !== 'running').map((run) => ({ ...run })),
+      running: [...this.active.values()].map((entry) => copyOf(entry.run)),
+      recent: this.runs.filter((run) => run.state !== 'running').map(copyOf),
     };
   }
 
@@ -122,6 +122,11 @@ export class ChaosController {
     this.runs.unshift(run);
     if (this.runs.length > KEPT_RUNS) this.runs.length = KEPT_RUNS;
   }
+}
+
+/** Answers never share arrays with the runs the controller keeps updating. */
+function copyOf(run: ExperimentRun): ExperimentRun {
+  return { ...run, targets: [...run.targets], notes: [...run.notes] };
 }
 
 function safely<T>(body: () => T, fallback: T): T {
