@@ -210,7 +210,7 @@ const EXPERIMENTS: Experiment[] = [
     defaultDurationMs: 15_000,
     brokenBuild: true,
     defaultTargets: () => ['tm-egress'],
-    inject: regionFault('skip-batch', 0.3),
+    inject: regionFault('skip-batch', 0.5),
   },
 ];
 
