@@ -7,7 +7,8 @@ import type { ResourceNames } from './app-resources.ts';
 
 /**
  * The canary that proves a region serves again after a rotation or a recovery (DESIGN §6, RTO): a synthetic
- * trade pair that matches, sent to this region's `tm.trades` queue, then watched until both legs are SETTLED in
+ * trade pair that matches, sent to this region's `tm.trades` queue (the workflows invoke it in trade matching's
+ * active region), then watched until both legs are SETTLED in
  * this region's `tm-matching-store`, i.e. it went through trade matching, settlement and back.
  *
  * The pair's parties (`CANARYIM`, `CANARYBR`) are names the generator never uses, so a canary cannot meet a
