@@ -31,8 +31,8 @@ export function legOfAllocationInstruction(message: FixMessage, senderParty: str
     return refuse({ code: 'INVALID_FIELD', field: 'AllocType(626)', reason: `AllocType(626) must be 1 (Calculated) or 2 (Preliminary); got ${JSON.stringify(allocType ?? null)}` });
   }
 
-  const execs = message.group(TAG.NoExecs, TAG.ExecID, []);
-  if (execs.entries.length !== 1) {
+  const execs = execsOf(message);
+  if (execs.entries.length !== 1 || !execs.entries[0]!.get(TAG.ExecID)) {
     return refuse({ code: execs.entries.length === 0 ? 'MISSING_FIELD' : 'INVALID_FIELD', field: 'tradeID', reason: `NoExecs(124) must hold exactly one ExecID(17), the tradeID; got ${execs.entries.length}` });
   }
   const parties = partiesOf(message);
@@ -86,6 +86,15 @@ export function legBody(leg: TradeLeg): string {
   return JSON.stringify(ordered);
 }
 
+/**
+ * The NoExecs group: FIX 4.4 starts each entry with LastQty(32), which strict engines (QuickFIX among them) send and
+ * expect; an entry of ExecID(17) alone, as earlier Rotor clients sent it, is read too.
+ */
+function execsOf(message: FixMessage): ReturnType<FixMessage['group']> {
+  const standard = message.group(TAG.NoExecs, TAG.LastQty, [TAG.ExecID, TAG.LastPx]);
+  return standard.entries.length > 0 ? standard : message.group(TAG.NoExecs, TAG.ExecID, [TAG.LastPx]);
+}
+
 /** The 35=J a client sends for a leg (the session adds the header). */
 export function allocationInstructionOf(leg: TradeLeg, allocId: string, now: Date = new Date()): FixMessage {
   const fields: FixField[] = [
@@ -94,6 +103,7 @@ export function allocationInstructionOf(leg: TradeLeg, allocId: string, now: Dat
     [TAG.AllocType, '2'],
     [TAG.AllocNoOrdersType, '0'],
     [TAG.NoExecs, '1'],
+    [TAG.LastQty, String(leg.quantity)],
     [TAG.ExecID, leg.tradeID],
     [TAG.Side, leg.transactionIndicator === 'B' ? '1' : '2'],
     [TAG.Symbol, leg.security],

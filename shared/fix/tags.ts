@@ -14,6 +14,8 @@ export const TAG = {
   TransactTime: 60,
   AvgPx: 6,
   ExecID: 17,
+  LastPx: 31,
+  LastQty: 32,
   Quantity: 53,
   Side: 54,
   Symbol: 55,

@@ -120,7 +120,7 @@ async function forwardedLegs(broker: StompMessageBroker, wanted: readonly string
 describe('QuickFIX (C++) against the FIX gateway process', () => {
   it('gets each valid leg acknowledged as received and an invalid one rejected with its NACK code, every answer valid FIX 4.4', { timeout: 180_000 }, async () => {
     // Prepare
-    const legs = [leg('IM-1', 'T1'), leg('IM-2', 'T2', { symbol: 'IBM' }), leg('IM-3', 'T3', { allocations: [{ account: 'ACC1', quantity: '999', allocationId: '1' }] })];
+    const legs = [leg('IM-1', 'T1'), leg('IM-2', 'T2', { symbol: 'IBM', lastQty: '1000' }), leg('IM-3', 'T3', { allocations: [{ account: 'ACC1', quantity: '999', allocationId: '1' }] })];
 
     // Act
     const run = await quickFix(IM, legs, 3);

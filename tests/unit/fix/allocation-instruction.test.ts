@@ -30,6 +30,22 @@ describe('AllocationInstruction ⇄ trade leg', () => {
     expect(validateTradeLegMessage(mapped.body)).toEqual({ ok: true, leg });
   });
 
+  it('reads NoExecs in FIX 4.4 form (LastQty first, as QuickFIX sends it) and as ExecID alone', () => {
+    // Prepare: the standard form this client sends, and the same message with LastQty(32) left out.
+    const standard = onTheWire(allocationInstructionOf(leg, 'ALLOC-2'));
+    const bare = without(standard, 32);
+    const noExecId = without(standard, 17);
+
+    // Act
+    const mapped = [standard, bare].map((message) => legOfAllocationInstruction(message, 'QABRO010'));
+    const refused = legOfAllocationInstruction(noExecId, 'QABRO010');
+
+    // Assess
+    expect(standard.fields.map(([tag]) => tag).join(',')).toContain('124,32,17');
+    for (const each of mapped) expect(each).toMatchObject({ ok: true, leg: { tradeID: '4821937' } });
+    expect(refused).toMatchObject({ ok: false, nack: { code: 'INVALID_FIELD', field: 'tradeID' } });
+  });
+
   it('gives the same body bytes for the same leg, whatever order the allocations arrived in', () => {
     // Act
     const first = legBody(leg);
