@@ -80,6 +80,8 @@ export interface ChaosMatrixOptions {
   readonly experiments?: readonly string[];
   readonly rate?: number;
   readonly faultSeconds?: number;
+  /** Instead of the profile's wait for legs in flight (a broken build's lost legs never arrive: no need to wait long). */
+  readonly verifyTimeoutSeconds?: number;
   readonly progress: DrillProgress;
 }
 
@@ -91,6 +93,7 @@ export async function chaosMatrixDrill(options: ChaosMatrixOptions): Promise<Cha
   if (unknown.length > 0) throw new Error(`no experiment named ${unknown.join(', ')}`);
   const rate = options.rate ?? settings.rate;
   const faultSeconds = options.faultSeconds ?? settings.faultSeconds;
+  const verifyTimeoutSeconds = options.verifyTimeoutSeconds ?? settings.verifyTimeoutSeconds;
   const twin = await startDrillTwin({ dataDir: options.dataDir, rate, progress: options.progress });
   const rows: MatrixRow[] = [];
   const notes: string[] = [];
@@ -99,13 +102,13 @@ export async function chaosMatrixDrill(options: ChaosMatrixOptions): Promise<Cha
   try {
     await runLoad(settings.warmUpSeconds, 'warm-up', options.progress);
     for (const name of names) {
-      const row = await runExperiment(twin, name, { faultSeconds, verifyTimeoutMs: settings.verifyTimeoutSeconds * 1000, previous: last, stuck, progress: options.progress });
+      const row = await runExperiment(twin, name, { faultSeconds, verifyTimeoutMs: verifyTimeoutSeconds * 1000, previous: last, stuck, progress: options.progress });
       rows.push(row.row);
       last = row.verdict;
       options.progress(`${name}: ${row.row.ok ? 'ok' : 'NOT OK'} (lost ${row.row.lost}, duplicates ${row.row.duplicates}, recovery ${row.row.recovery_ms ?? 'n/a'} ms)${row.row.ok ? '' : ` — ${row.row.notes.join(' | ')}`}`);
     }
     await stopLoad(twin);
-    const final = await verifyTwin(twin, settings.verifyTimeoutSeconds * 1000, options.progress);
+    const final = await verifyTwin(twin, verifyTimeoutSeconds * 1000, options.progress);
     if (!final.ok) notes.push('the final verify (every leg the generator sent) is not ok');
     return {
       scenario: 'chaos-matrix',

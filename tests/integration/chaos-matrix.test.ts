@@ -44,7 +44,7 @@ describe('rotor drill chaos-matrix', () => {
     'a broken build (a stage acknowledging batches it never ran) is reported not ok, with the legs it lost',
     async () => {
       // Act
-      const result = await chaosMatrixDrill({ dataDir: path.join(root, 'broken'), profile: 'ci', experiments: ['broken-skip-batch'], faultSeconds: 10, progress: (message) => progress.push(message) });
+      const result = await chaosMatrixDrill({ dataDir: path.join(root, 'broken'), profile: 'ci', experiments: ['broken-skip-batch'], faultSeconds: 10, verifyTimeoutSeconds: 60, progress: (message) => progress.push(message) });
 
       // Assess
       expect(result.ok).toBe(false);
