@@ -79,6 +79,7 @@ describe('a reconciliation run through the task functions', () => {
       pass: 1,
       replayed: 2,
       pairs: [
+        { pair: 'tm:fix-gateway→inbound-gateway', replayed: 0, skipped: 0 },
         { pair: 'tm:inbound-gateway→ingestion', replayed: 1, skipped: 0 },
         { pair: 'tm:ingestion→matching', replayed: 0, skipped: 0 },
         { pair: 'tm:matching→egress', replayed: 0, skipped: 0 },

@@ -135,6 +135,7 @@ describe('rotor status', () => {
     expect(Object.keys(status.regions[0]!.stages!)).toEqual([
       'tm-inbound-gateway-store', 'tm-ingestion-store', 'tm-matching-store', 'tm-egress-store', 'tm-outbound-gateway-store',
       'sm-inbound-gateway-store', 'sm-ingestion-store', 'sm-matching-store', 'sm-egress-store', 'sm-outbound-gateway-store',
+      'tm-fix-gateway-store',
     ]);
     expect(Object.values(status.regions[1]!.stages!).every((count) => count === 0)).toBe(true);
     expect(status.regions[0]!.tableItems).toHaveProperty('tm-idempotency', 0);
