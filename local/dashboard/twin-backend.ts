@@ -1,6 +1,7 @@
 import { ArcRoutingControls, parseClusterEndpoints } from '#shared/adapters/arc/arc-routing-controls.ts';
 import type { RunningTwin } from '#local/controller/controller.ts';
 import type { RegionActionView, RoutingControlView } from '#shared/dashboard/contract.ts';
+import { RegionNotFoundError } from '#shared/dashboard/api.ts';
 import { RegionCommandError } from '#local/controller/errors.ts';
 import { executionView, stateMachineViews } from '#local/dashboard/executions.ts';
 import { latestReport } from '#local/dashboard/reports.ts';
@@ -18,9 +19,7 @@ export const DASHBOARD_GENERATOR_RUN_SECONDS = 15;
 
 const TWIN_CREDENTIALS = { accessKeyId: 'AKIDROTORTWIN', secretAccessKey: 'rotor-twin-secret' };
 
-export class RegionNotFoundError extends Error {
-  override readonly name = 'RegionNotFoundError';
-}
+export { RegionNotFoundError };
 
 export function twinDashboardBackend(twin: RunningTwin): DashboardBackend & { close(): void } {
   const source = twinSnapshotSource(twin);

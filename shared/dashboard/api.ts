@@ -52,6 +52,11 @@ export interface ApiRequest {
   text(): Promise<string>;
 }
 
+/** A region the backend does not have (404), on the twin and on AWS alike. */
+export class RegionNotFoundError extends Error {
+  override readonly name = 'RegionNotFoundError';
+}
+
 /** Errors of the twin, AWS and their parts, by name, as HTTP statuses; anything else is a 500. */
 const STATUS_OF_ERROR: Record<string, number> = {
   SafetyRuleViolationError: 409,

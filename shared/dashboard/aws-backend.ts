@@ -1,5 +1,7 @@
 import type { AppName, DashboardSnapshot, ExecutionSummary, ExecutionView, GeneratorView, MappingView, MetricSeries, MetricTotals, RegionView, ReplicationView, StateMachineView } from '#shared/dashboard/contract.ts';
-import type { DashboardBackend } from '#shared/dashboard/api.ts';
+import { RegionNotFoundError, type DashboardBackend } from '#shared/dashboard/api.ts';
+
+export { RegionNotFoundError };
 import { regionalRoutingControlName, type RoutingControls, type RoutingControlStatus } from '#shared/ports/routing-controls.ts';
 
 /**
@@ -66,10 +68,6 @@ export class RegionActionUnsupportedError extends Error {
 
 export class ChaosUnsupportedError extends Error {
   override readonly name = 'ChaosUnsupportedError';
-}
-
-export class RegionNotFoundError extends Error {
-  override readonly name = 'RegionNotFoundError';
 }
 
 export function awsDashboardBackend(options: AwsDashboardOptions): DashboardBackend {
